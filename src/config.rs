@@ -1,0 +1,540 @@
+//! The one typed configuration, read once from the environment (and `.env`) and
+//! validated up front, so a bad deployment fails at startup with a message that
+//! names the variable instead of failing later in a request.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// A configuration value that could not be used. Displayed as one line:
+/// `invalid configuration: PORT: expected a port number (1-65535), got "abc"`.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            var,
+            reason: reason.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub monday: MondayConfig,
+    pub calendly: CalendlyConfig,
+    pub jwt: JwtConfig,
+    pub mail: MailConfig,
+    pub admin: AdminConfig,
+    pub pipeline: PipelineConfig,
+    pub log: LogConfig,
+    /// Where local state lives: the default SQLite file, the dev mail outbox.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    /// The externally reachable base URL, used in links and webhook registration.
+    pub public_url: Url,
+    /// Browser origins allowed by CORS; `*` allows any.
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// May carry a password, hence secret.
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MondayConfig {
+    pub api_token: Option<SecretString>,
+    pub api_url: Url,
+    pub api_version: String,
+    pub tickets_board_id: Option<String>,
+    pub leads_board_id: Option<String>,
+    pub signing_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CalendlyConfig {
+    pub access_token: Option<SecretString>,
+    pub api_url: Url,
+    pub signing_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    /// When absent, a secret is generated once and stored in the database so
+    /// that every replica signs with the same key.
+    pub secret: Option<SecretString>,
+    pub expiration_hours: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    pub from_email: String,
+    pub magic_link_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffSeed {
+    pub username: String,
+    pub password: SecretString,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AdminConfig {
+    /// Admin accounts created (or re-passworded) at startup.
+    pub admins: Vec<StaffSeed>,
+    /// Read-only staff accounts created at startup.
+    pub users: Vec<StaffSeed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Six-field cron expression (with seconds), as tokio-cron-scheduler expects.
+    pub cron: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/bridgeboard.db?mode=rwc";
+
+impl Config {
+    /// Loads `.env` (if present) and the process environment. The only place in
+    /// the program that reads environment variables.
+    pub fn load() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is reported by name.
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            return Err(ConfigError::new(".env", e.to_string()));
+        }
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Builds the configuration from explicit variables; tests use this directly.
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let env = Env(vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect());
+
+        let host = env.get("HOST").unwrap_or("127.0.0.1").to_owned();
+        let port = env.parse_or("PORT", 8080u16, "a port number (0-65535)")?;
+        let public_url = match env.get("PUBLIC_URL") {
+            Some(v) => parse_url("PUBLIC_URL", v)?,
+            None => parse_url("PUBLIC_URL", &format!("http://{host}:{port}"))?,
+        };
+        let allowed_origins = env
+            .get("ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for origin in &allowed_origins {
+            if origin != "*" && Url::parse(origin).is_err() {
+                return Err(ConfigError::new(
+                    "ALLOWED_ORIGINS",
+                    format!("{origin:?} is not an origin such as https://app.example.com"),
+                ));
+            }
+        }
+
+        let db_url = env.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL);
+        if !(db_url.starts_with("sqlite:")
+            || db_url.starts_with("postgres://")
+            || db_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "expected a sqlite:// or postgres:// URL",
+            ));
+        }
+        let max_connections = env.parse_or(
+            "DATABASE_MAX_CONNECTIONS",
+            16u32,
+            "a positive number of connections",
+        )?;
+        if max_connections == 0 {
+            return Err(ConfigError::new(
+                "DATABASE_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+
+        let monday = MondayConfig {
+            api_token: env.secret(&["MONDAY_API_TOKEN", "MONDAY_API_KEY"]),
+            api_url: parse_url(
+                "MONDAY_API_URL",
+                env.get("MONDAY_API_URL")
+                    .unwrap_or("https://api.monday.com/v2"),
+            )?,
+            api_version: {
+                let v = env.get("MONDAY_API_VERSION").unwrap_or("2026-10");
+                if !is_api_version(v) {
+                    return Err(ConfigError::new(
+                        "MONDAY_API_VERSION",
+                        format!("expected YYYY-MM, got {v:?}"),
+                    ));
+                }
+                v.to_owned()
+            },
+            tickets_board_id: env.board_id(&["MONDAY_TICKETS_BOARD_ID", "MONDAY_BOARD_ID"])?,
+            leads_board_id: env.board_id(&["MONDAY_LEADS_BOARD_ID"])?,
+            signing_secret: env.secret(&["MONDAY_SIGNING_SECRET"]),
+        };
+
+        let calendly = CalendlyConfig {
+            access_token: env.secret(&["CALENDLY_ACCESS_TOKEN", "CALENDLY_API_KEY"]),
+            api_url: parse_url(
+                "CALENDLY_API_URL",
+                env.get("CALENDLY_API_URL")
+                    .unwrap_or("https://api.calendly.com"),
+            )?,
+            signing_key: env.secret(&["CALENDLY_SIGNING_KEY"]),
+        };
+
+        let jwt_secret = env.secret(&["JWT_SECRET_KEY"]);
+        if let Some(s) = env.get("JWT_SECRET_KEY")
+            && s.len() < 32
+        {
+            return Err(ConfigError::new(
+                "JWT_SECRET_KEY",
+                "must be at least 32 characters (or unset to generate one)",
+            ));
+        }
+        let jwt = JwtConfig {
+            secret: jwt_secret,
+            expiration_hours: env.parse_or(
+                "JWT_EXPIRATION_HOURS",
+                24i64,
+                "a whole number of hours",
+            )?,
+        };
+        if !(1..=24 * 90).contains(&jwt.expiration_hours) {
+            return Err(ConfigError::new(
+                "JWT_EXPIRATION_HOURS",
+                "must be between 1 and 2160 (90 days)",
+            ));
+        }
+
+        let smtp_host = env.get("SMTP_HOST").map(str::to_owned);
+        let mail = MailConfig {
+            smtp_port: env.parse_or("SMTP_PORT", 587u16, "a port number")?,
+            smtp_user: env.get("SMTP_USER").map(str::to_owned),
+            smtp_password: env.secret(&["SMTP_PASSWORD"]),
+            from_email: {
+                let v = env
+                    .get("FROM_EMAIL")
+                    .unwrap_or("bridgeboard@localhost")
+                    .to_owned();
+                if !v.contains('@') {
+                    return Err(ConfigError::new(
+                        "FROM_EMAIL",
+                        format!("{v:?} is not an email address"),
+                    ));
+                }
+                v
+            },
+            magic_link_url: match env.get("MAGIC_LINK_URL") {
+                Some(v) => parse_url("MAGIC_LINK_URL", v)?,
+                None => public_url
+                    .join("/auth/magic")
+                    .map_err(|e| ConfigError::new("MAGIC_LINK_URL", e.to_string()))?,
+            },
+            smtp_host,
+        };
+
+        let admin = AdminConfig {
+            admins: [
+                ("ADMIN_USER", "ADMIN_PASSWORD"),
+                ("CLEVERLY_ADMIN_USER", "CLEVERLY_ADMIN_PASSWORD"),
+            ]
+            .into_iter()
+            .filter_map(|(u, p)| env.staff_seed(u, p).transpose())
+            .collect::<Result<_, _>>()?,
+            users: env
+                .staff_seed("CLEVERLY_USER", "CLEVERLY_USER_PASSWORD")?
+                .into_iter()
+                .collect(),
+        };
+
+        let cron = env
+            .get("PIPELINE_CRON")
+            .unwrap_or("0 0 */4 * * *")
+            .to_owned();
+        let fields = cron.split_whitespace().count();
+        if !(6..=7).contains(&fields) {
+            return Err(ConfigError::new(
+                "PIPELINE_CRON",
+                format!(
+                    "expected a cron expression with seconds (6 fields, e.g. \"0 0 */4 * * *\"), got {fields} fields"
+                ),
+            ));
+        }
+
+        let log = LogConfig {
+            format: match env.get("LOG_FORMAT").unwrap_or("text") {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(ConfigError::new(
+                        "LOG_FORMAT",
+                        format!("expected text or json, got {other:?}"),
+                    ));
+                }
+            },
+            filter: env
+                .get("RUST_LOG")
+                .unwrap_or("info,sqlx=warn,sea_orm=warn")
+                .to_owned(),
+        };
+
+        Ok(Config {
+            server: ServerConfig {
+                host,
+                port,
+                public_url,
+                allowed_origins,
+            },
+            database: DatabaseConfig {
+                url: SecretString::from(db_url.to_owned()),
+                max_connections,
+            },
+            monday,
+            calendly,
+            jwt,
+            mail,
+            admin,
+            pipeline: PipelineConfig { cron },
+            log,
+            data_dir: PathBuf::from(env.get("DATA_DIR").unwrap_or("data")),
+        })
+    }
+}
+
+/// The raw variables; empty values count as unset, as shells and `.env` files
+/// commonly write `FOO=` to mean "not configured".
+struct Env(HashMap<String, String>);
+
+impl Env {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn first(&self, keys: &[&str]) -> Option<&str> {
+        keys.iter().find_map(|k| self.get(k))
+    }
+
+    fn secret(&self, keys: &[&str]) -> Option<SecretString> {
+        self.first(keys).map(|v| SecretString::from(v.to_owned()))
+    }
+
+    fn parse_or<T: std::str::FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(var) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ConfigError::new(var, format!("expected {what}, got {v:?}"))),
+        }
+    }
+
+    fn board_id(&self, keys: &[&'static str]) -> Result<Option<String>, ConfigError> {
+        let Some((var, v)) = keys.iter().find_map(|k| self.get(k).map(|v| (*k, v))) else {
+            return Ok(None);
+        };
+        if v.chars().all(|c| c.is_ascii_digit()) {
+            Ok(Some(v.to_owned()))
+        } else {
+            Err(ConfigError::new(
+                var,
+                format!("expected a numeric board id, got {v:?}"),
+            ))
+        }
+    }
+
+    fn staff_seed(
+        &self,
+        user_var: &'static str,
+        pass_var: &'static str,
+    ) -> Result<Option<StaffSeed>, ConfigError> {
+        match (self.get(user_var), self.get(pass_var)) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConfigError::new(
+                pass_var,
+                format!("must be set when {user_var} is set"),
+            )),
+            (None, Some(_)) => Err(ConfigError::new(
+                user_var,
+                format!("must be set when {pass_var} is set"),
+            )),
+            (Some(u), Some(p)) => {
+                if p.len() < 8 {
+                    return Err(ConfigError::new(pass_var, "must be at least 8 characters"));
+                }
+                Ok(Some(StaffSeed {
+                    username: u.to_owned(),
+                    password: SecretString::from(p.to_owned()),
+                }))
+            }
+        }
+    }
+}
+
+fn parse_url(var: &'static str, v: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(v).map_err(|e| ConfigError::new(var, format!("{v:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(var, "expected an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+fn is_api_version(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit)
+}
+
+impl Config {
+    /// Sandbox mode: no Monday or Calendly credentials, so `serve` runs the
+    /// in-process simulators and points its clients at them.
+    pub fn sandbox_mode(&self) -> bool {
+        self.monday.api_token.is_none() && self.calendly.access_token.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(vars.iter().map(|(k, v)| (*k, *v)))
+    }
+
+    #[test]
+    fn defaults_are_usable() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.server.port, 8080);
+        assert_eq!(c.database.url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.monday.api_version, "2026-10");
+        assert_eq!(c.jwt.expiration_hours, 24);
+        assert!(c.sandbox_mode());
+        assert_eq!(
+            c.mail.magic_link_url.as_str(),
+            "http://127.0.0.1:8080/auth/magic"
+        );
+    }
+
+    #[test]
+    fn legacy_names_are_accepted() {
+        let c = cfg(&[
+            ("MONDAY_API_KEY", "tok"),
+            ("MONDAY_BOARD_ID", "123"),
+            ("CALENDLY_API_KEY", "cal"),
+            ("CLEVERLY_ADMIN_USER", "boss"),
+            ("CLEVERLY_ADMIN_PASSWORD", "long-enough-pw"),
+        ])
+        .expect("config");
+        assert_eq!(c.monday.tickets_board_id.as_deref(), Some("123"));
+        assert!(c.monday.api_token.is_some());
+        assert!(!c.sandbox_mode());
+        assert_eq!(c.admin.admins[0].username, "boss");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = cfg(&[("PORT", "eighty")]).unwrap_err();
+        assert_eq!(e.var, "PORT");
+        assert!(e.to_string().contains("\"eighty\""), "{e}");
+        assert_eq!(cfg(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
+        assert_eq!(
+            cfg(&[("MONDAY_BOARD_ID", "abc")]).unwrap_err().var,
+            "MONDAY_BOARD_ID"
+        );
+        assert_eq!(
+            cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            cfg(&[("ADMIN_USER", "root")]).unwrap_err().var,
+            "ADMIN_PASSWORD"
+        );
+        assert_eq!(
+            cfg(&[("JWT_SECRET_KEY", "short")]).unwrap_err().var,
+            "JWT_SECRET_KEY"
+        );
+        assert_eq!(
+            cfg(&[("PIPELINE_CRON", "* *")]).unwrap_err().var,
+            "PIPELINE_CRON"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let c = cfg(&[
+            ("MONDAY_API_TOKEN", "monday-token-value"),
+            ("JWT_SECRET_KEY", "jwt-secret-value-that-is-long-enough"),
+            ("SMTP_PASSWORD", "smtp-password-value"),
+            ("ADMIN_USER", "admin"),
+            ("ADMIN_PASSWORD", "admin-password-value"),
+            ("DATABASE_URL", "postgres://u:db-password-value@h/db"),
+        ])
+        .expect("config");
+        let debug = format!("{c:?}");
+        for secret in [
+            "monday-token-value",
+            "jwt-secret-value",
+            "smtp-password-value",
+            "admin-password-value",
+            "db-password-value",
+        ] {
+            assert!(!debug.contains(secret), "{secret} leaked into Debug output");
+        }
+    }
+}

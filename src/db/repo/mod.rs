@@ -1,0 +1,3 @@
+//! Hand-written queries, one module per aggregate.
+
+pub mod settings;

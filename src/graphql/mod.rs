@@ -1,0 +1,43 @@
+//! The GraphQL API: root types merged from one part per domain, with the limits
+//! and error policy that apply to every operation.
+
+pub mod errors;
+pub mod mutation;
+pub mod query;
+pub mod subscription;
+pub mod types;
+
+use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
+
+use crate::state::AppState;
+use query::QueryRoot;
+use subscription::SubscriptionRoot;
+
+pub type MutationRoot = EmptyMutation;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Deep enough for GraphiQL's introspection query, shallow enough to stop
+/// abusive nesting.
+pub const MAX_DEPTH: usize = 16;
+/// Every field costs 1 unless it declares more (lists scale with `first`).
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .extension(errors::ErrorPolicy)
+}
+
+pub fn build_schema(state: AppState) -> AppSchema {
+    builder().data(state).finish()
+}
+
+/// The SDL that `schema/bridgeboard.graphql` must match.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,1 @@
+//! The mutation root: one part per domain, merged.

@@ -1,0 +1,3 @@
+//! GraphQL output and input types, one module per domain.
+
+pub mod system;

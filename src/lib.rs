@@ -1,0 +1,17 @@
+//! bridgeboard: one GraphQL server in front of Monday.com and Calendly.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Application;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,276 @@
+//! Boots the real application for each test: a fresh database (a SQLite file,
+//! or a new PostgreSQL database when `TEST_DATABASE_URL` is set), port 0, and
+//! typed helpers to talk to it over real HTTP and WebSocket.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bridgeboard::state::AppState;
+use bridgeboard::{Application, Config};
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Database, Statement};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub state: AppState,
+    /// Holds the data dir and SQLite file; removed when the test ends.
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the app with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app; `customize` may add or override environment variables.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) -> TestApp {
+    bridgeboard::startup::install_crypto_provider();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = TestDb::create(&dir).await;
+    let mut vars: Vec<(String, String)> = vec![
+        ("HOST".into(), "127.0.0.1".into()),
+        ("PORT".into(), "0".into()),
+        ("DATABASE_URL".into(), db.url()),
+        ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
+        (
+            "DATA_DIR".into(),
+            dir.path().join("data").display().to_string(),
+        ),
+    ];
+    customize(&mut vars);
+    let config = Config::from_vars(vars).expect("test config");
+    let app = Application::build(config).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::new(),
+        db,
+        state,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    /// Sends one GraphQL operation over HTTP and returns the JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_with(query, variables, |r| r).await
+    }
+
+    /// Like `graphql`, letting the caller add headers (credentials).
+    pub async fn graphql_with(
+        &self,
+        query: &str,
+        variables: Value,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Value {
+        let req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        let res = build(req).send().await.expect("POST /graphql");
+        assert!(
+            res.status().is_success(),
+            "GraphQL over HTTP answered {}",
+            res.status()
+        );
+        res.json().await.expect("GraphQL JSON body")
+    }
+
+    /// Opens a WebSocket to `/graphql/ws` with the given subprotocol.
+    pub async fn ws(&self, protocol: &str) -> WsClient {
+        let url = format!("ws://127.0.0.1:{}/graphql/ws", self.port);
+        let mut req = url.into_client_request().expect("ws request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            protocol.parse().expect("protocol header"),
+        );
+        let (stream, response) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("WebSocket connects");
+        let agreed = response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(
+            agreed.as_deref(),
+            Some(protocol),
+            "server agrees on subprotocol"
+        );
+        WsClient { stream }
+    }
+}
+
+pub struct WsClient {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl WsClient {
+    pub async fn send(&mut self, msg: Value) {
+        self.stream
+            .send(Message::Text(msg.to_string().into()))
+            .await
+            .expect("ws send");
+    }
+
+    /// The next JSON message, skipping keep-alives; `None` on close or timeout.
+    pub async fn next_json(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.stream.next())
+                .await
+                .ok()??;
+            match msg.ok()? {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(&t).expect("ws JSON");
+                    if matches!(v["type"].as_str(), Some("ka" | "ping" | "pong")) {
+                        continue;
+                    }
+                    return Some(v);
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// `connection_init` and its acknowledgement.
+    pub async fn init(&mut self, payload: Value) -> Value {
+        self.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        self.next_json(Duration::from_secs(5))
+            .await
+            .expect("connection_ack or error")
+    }
+}
+
+/// A database of the test's own, removed when the test ends.
+pub enum TestDb {
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    async fn create(dir: &tempfile::TempDir) -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            None => TestDb::Sqlite {
+                path: dir.path().join("test.db"),
+            },
+            Some(admin_url) => {
+                let name = format!("bb_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                TestDb::Postgres {
+                    admin_url,
+                    name,
+                    url: url.to_string(),
+                }
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
+            TestDb::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// Makes the database unusable underneath the running app: PostgreSQL
+    /// drops it (closing every session); SQLite has its files overwritten.
+    pub async fn destroy(&self) {
+        match self {
+            TestDb::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let p = PathBuf::from(format!("{}{suffix}", path.display()));
+                    if p.exists() {
+                        std::fs::write(&p, vec![0xAB; 64 * 1024]).expect("overwrite sqlite file");
+                    }
+                }
+            }
+            TestDb::Postgres {
+                admin_url, name, ..
+            } => drop_pg(admin_url, name).await,
+        }
+    }
+
+    /// A separate connection to the same database, for assertions.
+    pub async fn connect(&self) -> sea_orm::DatabaseConnection {
+        Database::connect(self.url())
+            .await
+            .expect("test connects to its database")
+    }
+}
+
+async fn drop_pg(admin_url: &str, name: &str) {
+    let admin = Database::connect(admin_url).await.expect("connect admin");
+    let backend = admin.get_database_backend();
+    admin
+        .execute_raw(Statement::from_string(
+            backend,
+            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        ))
+        .await
+        .expect("drop test database");
+    admin.close().await.ok();
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; a small runtime of its own does the work.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_pg(&admin_url, &name));
+                }
+            })
+            .join();
+        }
+    }
+}

@@ -27,6 +27,29 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Manage staff accounts; passwords are read from stdin.
+    User {
+        #[command(subcommand)]
+        action: crate::auth::command::UserAction,
+    },
+    /// Run the Monday and Calendly simulators standalone (seeded data,
+    /// faults, control API at /_sandbox).
+    Sandbox(crate::sandbox::command::SandboxArgs),
+    /// Create a Monday tickets board with the columns and labels bridgeboard
+    /// binds to, and print its id (for MONDAY_TICKETS_BOARD_ID).
+    SetupBoard {
+        /// The board's name.
+        #[arg(long, default_value = "Client Support Tickets")]
+        name: String,
+    },
+    /// Register this server's webhook endpoint on the tickets board for every
+    /// event it handles. Safe to re-run: existing registrations are kept.
+    SetupWebhooks {
+        /// The server's public base URL (default: PUBLIC_URL); events go to
+        /// BASE/webhooks/monday.
+        #[arg(long)]
+        url: Option<url::Url>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -46,6 +69,7 @@ pub enum MigrateAction {
 }
 
 pub async fn run() -> ExitCode {
+    crate::startup::install_crypto_provider();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => {
@@ -54,6 +78,10 @@ pub async fn run() -> ExitCode {
         }
         Command::Serve => with_config(serve).await,
         Command::Migrate { action } => with_config(|c| migrate(c, action)).await,
+        Command::User { action } => with_config(|c| crate::auth::command::run(c, action)).await,
+        Command::Sandbox(args) => with_config(|c| crate::sandbox::command::run(c, args)).await,
+        Command::SetupBoard { name } => with_config(|c| setup_board(c, name)).await,
+        Command::SetupWebhooks { url } => with_config(|c| setup_webhooks(c, url)).await,
     }
 }
 
@@ -105,5 +133,53 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn monday_client(config: &Config) -> anyhow::Result<crate::upstream::monday::MondayClient> {
+    crate::startup::install_crypto_provider();
+    let token = config
+        .monday
+        .api_token
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("MONDAY_API_TOKEN is not set"))?;
+    Ok(crate::upstream::monday::MondayClient::new(
+        config.monday.api_url.clone(),
+        token,
+        config.monday.api_version.clone(),
+        crate::upstream::monday::RetryPolicy::default(),
+    )?)
+}
+
+async fn setup_board(config: Config, name: String) -> anyhow::Result<()> {
+    let client = monday_client(&config)?;
+    let id = crate::tickets::setup::create_ticket_board(&client, &name).await?;
+    println!("{id}");
+    eprintln!("created board {name:?}; set MONDAY_TICKETS_BOARD_ID={id}");
+    Ok(())
+}
+
+async fn setup_webhooks(mut config: Config, url: Option<url::Url>) -> anyhow::Result<()> {
+    let client = monday_client(&config)?;
+    let board = config
+        .monday
+        .tickets_board_id
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("MONDAY_TICKETS_BOARD_ID is not set"))?;
+    if let Some(u) = url {
+        config.server.public_url = u;
+    }
+    let target = crate::startup::webhook_url(&config);
+    let db = crate::db::connect(&config.database).await?;
+    crate::db::migrate(&db).await?;
+    for (event, id, created) in
+        crate::tickets::webhooks::ensure(&client, &db, &board, &target).await?
+    {
+        println!(
+            "{event:<20} {id:<12} {}",
+            if created { "created" } else { "exists" }
+        );
+    }
+    eprintln!("board {board} sends its events to {target}");
     Ok(())
 }

@@ -7,10 +7,13 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod sandbox;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tickets;
+pub mod upstream;
 
 pub use config::Config;
 pub use startup::Application;

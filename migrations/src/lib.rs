@@ -4,12 +4,28 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_settings;
+mod m20261122_000010_create_users;
+mod m20261122_000011_create_clients;
+mod m20261122_000012_create_revoked_tokens;
+mod m20261122_000013_create_magic_links;
+mod m20261122_000014_create_api_keys;
+mod m20261122_000015_create_audit_log;
+mod m20261122_000030_create_tickets;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_settings::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_settings::Migration),
+            Box::new(m20261122_000010_create_users::Migration),
+            Box::new(m20261122_000011_create_clients::Migration),
+            Box::new(m20261122_000012_create_revoked_tokens::Migration),
+            Box::new(m20261122_000013_create_magic_links::Migration),
+            Box::new(m20261122_000014_create_api_keys::Migration),
+            Box::new(m20261122_000015_create_audit_log::Migration),
+            Box::new(m20261122_000030_create_tickets::Migration),
+        ]
     }
 }

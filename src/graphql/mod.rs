@@ -2,18 +2,19 @@
 //! and error policy that apply to every operation.
 
 pub mod errors;
+pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::state::AppState;
+pub use mutation::MutationRoot;
 use query::QueryRoot;
 use subscription::SubscriptionRoot;
 
-pub type MutationRoot = EmptyMutation;
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deep enough for GraphiQL's introspection query, shallow enough to stop
@@ -31,6 +32,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .extension(errors::ErrorPolicy)
+    .extension(crate::auth::policy::AccessPolicy)
 }
 
 pub fn build_schema(state: AppState) -> AppSchema {

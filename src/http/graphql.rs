@@ -9,12 +9,25 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth;
+use crate::auth::{self, ClientIp};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::state::AppState;
 
-pub async fn graphiql() -> Html<String> {
+/// GraphiQL is open in sandbox mode; in production only to admins (bearer
+/// token or ADMIN API key), since it exists to explore the schema.
+pub async fn graphiql(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Result<Html<String>, AppError> {
+    if !app.config.sandbox_mode() {
+        auth::RoleGuard::admin().allows(&auth::identify_from(&app, &headers, ip).await?)?;
+    }
+    Ok(graphiql_page())
+}
+
+fn graphiql_page() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
@@ -27,17 +40,20 @@ pub async fn graphiql() -> Html<String> {
 pub async fn graphql_handler(
     State(app): State<AppState>,
     State(schema): State<AppSchema>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Result<GraphQLResponse, AppError> {
-    let identity = auth::identify(&app, &headers).await?;
-    let request = request.into_inner().data(identity);
+    let identity = auth::identify_from(&app, &headers, ip).await?;
+    let mut request = request.into_inner().data(identity).data(ClientIp(ip));
+    crate::graphql::loaders::attach(&mut request.data, &app.db);
     Ok(schema.execute(request).await.into())
 }
 
 pub async fn graphql_ws(
     State(app): State<AppState>,
     State(schema): State<AppSchema>,
+    ClientIp(ip): ClientIp,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -46,9 +62,11 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let identity = auth::identify_ws(&app, &payload).await?;
+                    let identity = auth::identify_ws_from(&app, &payload, ip).await?;
                     let mut data = Data::default();
                     data.insert(identity);
+                    data.insert(ClientIp(ip));
+                    crate::graphql::loaders::attach(&mut data, &app.db);
                     Ok(data)
                 })
                 .serve()

@@ -3,6 +3,7 @@
 
 mod graphql;
 mod health;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
             get(graphql::graphiql).post(graphql::graphql_handler),
         )
         .route("/graphql/ws", get(graphql::graphql_ws))
+        .route("/webhooks/monday", axum::routing::post(webhooks::monday))
         .fallback(not_found)
         .with_state(HttpState { app, schema })
         .layer(

@@ -3,8 +3,10 @@
 //! typed helpers to talk to it over real HTTP and WebSocket.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use bridgeboard::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use bridgeboard::state::AppState;
 use bridgeboard::{Application, Config};
 use futures_util::{SinkExt, StreamExt};
@@ -19,6 +21,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDb,
     pub state: AppState,
+    /// The in-process upstream simulators (None when a test configured real
+    /// upstream tokens); see `TestApp::sandbox()`.
+    pub sandbox: Option<Arc<SandboxHandle>>,
+    /// The serving task; aborting it stops the app and its background work.
+    server: tokio::task::AbortHandle,
     /// Holds the data dir and SQLite file; removed when the test ends.
     _dir: tempfile::TempDir,
 }
@@ -38,6 +45,12 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) 
         ("PORT".into(), "0".into()),
         ("DATABASE_URL".into(), db.url()),
         ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
+        // Every test boots the sandbox upstreams: keep their data small.
+        ("SANDBOX_CLIENTS".into(), "3".into()),
+        ("SANDBOX_TICKETS".into(), "8".into()),
+        ("SANDBOX_LEADS".into(), "12".into()),
+        ("SANDBOX_EVENTS".into(), "10".into()),
+        ("SANDBOX_USERS".into(), "2".into()),
         (
             "DATA_DIR".into(),
             dir.path().join("data").display().to_string(),
@@ -48,18 +61,51 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) 
     let app = Application::build(config).await.expect("app builds");
     let port = app.port();
     let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let server = tokio::spawn(app.run_until(std::future::pending())).abort_handle();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
         db,
+        sandbox: state.sandbox.clone(),
         state,
+        server,
         _dir: dir,
     }
 }
 
+/// A standalone sandbox (both simulators, faults, control API) on a free
+/// loopback port, small by default; `customize` adjusts its options.
+pub async fn spawn_sandbox(customize: impl FnOnce(&mut SandboxOptions)) -> SandboxHandle {
+    bridgeboard::startup::install_crypto_provider();
+    let mut options = SandboxOptions {
+        host: "127.0.0.1".into(),
+        port: 0,
+        clients: 3,
+        tickets: 10,
+        leads: 20,
+        events: 30,
+        users: 3,
+        ..SandboxOptions::default()
+    };
+    customize(&mut options);
+    Sandbox::start(options).await.expect("sandbox starts")
+}
+
 impl TestApp {
+    /// Stops the app abruptly, as a killed process would: in-flight requests
+    /// and background work are dropped wherever they are.
+    pub fn kill(&self) {
+        self.server.abort();
+    }
+
+    /// The sandbox upstreams; panics when the test configured real tokens.
+    pub fn sandbox(&self) -> &SandboxHandle {
+        self.sandbox
+            .as_deref()
+            .expect("the app runs in sandbox mode")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -179,7 +225,7 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    async fn create(dir: &tempfile::TempDir) -> Self {
+    pub async fn create(dir: &tempfile::TempDir) -> Self {
         match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|v| !v.is_empty())
@@ -272,5 +318,71 @@ impl Drop for TestDb {
             })
             .join();
         }
+    }
+}
+
+// ---- identity and access (issue 4) ----
+
+/// The admin every auth test configures through `ADMIN_USER`/`ADMIN_PASSWORD`.
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-test-password-1";
+
+/// Adds the bootstrap admin to a test's environment.
+pub fn with_admin(vars: &mut Vec<(String, String)>) {
+    vars.push(("ADMIN_USER".into(), ADMIN_USER.into()));
+    vars.push(("ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()));
+}
+
+const LOGIN_OP: &str = include_str!("operations/auth/login.graphql");
+const CREATE_CLIENT_OP: &str = include_str!("operations/auth/create_client.graphql");
+
+impl TestApp {
+    /// `login`; the whole GraphQL response.
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        self.graphql(
+            LOGIN_OP,
+            json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs in the bootstrap admin and returns its bearer token.
+    pub async fn login_admin(&self) -> String {
+        let body = self.login(ADMIN_USER, ADMIN_PASSWORD).await;
+        body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("admin login failed: {body}"))
+            .to_owned()
+    }
+
+    /// One GraphQL operation with `Authorization: Bearer <token>`.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.graphql_with(query, variables, |r| r.bearer_auth(token))
+            .await
+    }
+
+    /// One GraphQL operation with `X-API-Key`, returning the raw response so
+    /// tests can check 401/429 answers too.
+    pub async fn graphql_key(&self, key: &str, query: &str, variables: Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/graphql"))
+            .header("x-api-key", key)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql")
+    }
+
+    /// `createClient` as `token`; returns the new client object.
+    pub async fn create_client(&self, token: &str, email: &str, name: &str) -> Value {
+        let body = self
+            .graphql_as(
+                token,
+                CREATE_CLIENT_OP,
+                json!({ "input": { "email": email, "name": name, "company": "Acme" } }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "createClient: {body}");
+        body["data"]["createClient"].clone()
     }
 }

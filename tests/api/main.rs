@@ -1,10 +1,22 @@
 //! Integration tests: one binary, real app, real databases, real sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth_support;
 mod helpers;
+mod smtp;
 
+mod auth_api_keys;
+mod auth_audit;
+mod auth_cli;
+mod auth_clients;
+mod auth_magic_links;
+mod auth_sessions;
 mod cli;
 mod foundation;
 mod migrations;
+mod sandbox_calendly;
+mod sandbox_monday;
+mod sandbox_server;
 mod schema;
 mod subscriptions;
+mod tickets;

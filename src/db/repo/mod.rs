@@ -1,3 +1,11 @@
 //! Hand-written queries, one module per aggregate.
 
+pub mod api_keys;
+pub mod audit;
+pub mod clients;
+pub mod magic_links;
+pub mod outbox;
+pub mod sessions;
 pub mod settings;
+pub mod tickets;
+pub mod users;

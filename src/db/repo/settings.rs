@@ -36,3 +36,20 @@ pub async fn get_or_insert(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("setting {key}")))
 }
+
+/// Stores `value` under `key`, replacing any earlier value.
+pub async fn put(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), DbErr> {
+    setting::Entity::insert(setting::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+        updated_at: Set(chrono::Utc::now()),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(setting::Column::Key)
+            .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}

@@ -1,9 +1,19 @@
 //! The query root: one part per domain, merged.
 
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod clients;
 mod system;
+pub mod tickets;
 
+pub use api_keys::ApiKeysQuery;
+pub use audit::AuditQuery;
+pub use auth::AuthQuery;
+pub use clients::ClientsQuery;
 pub use system::SystemQuery;
+pub use tickets::TicketsQuery;
 
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(SystemQuery);
+pub struct QueryRoot(SystemQuery, AuthQuery, ClientsQuery, ApiKeysQuery, AuditQuery, TicketsQuery);

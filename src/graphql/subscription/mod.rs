@@ -1,9 +1,11 @@
 //! The subscription root: one part per domain, merged.
 
 mod system;
+mod tickets;
 
 pub use system::SystemSubscription;
+pub use tickets::TicketSubscription;
 
 #[derive(async_graphql::MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(SystemSubscription);
+pub struct SubscriptionRoot(SystemSubscription, TicketSubscription);

@@ -1,3 +1,8 @@
 //! GraphQL output and input types, one module per domain.
 
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod clients;
 pub mod system;
+pub mod tickets;

@@ -2,11 +2,37 @@
 //! items, cursors, complexity budget, application errors and webhooks, shaped
 //! exactly like the official schema.
 
-use std::sync::Arc;
+mod column_values;
+mod complexity;
+mod cursor;
+mod errors;
+mod http;
+mod inputs;
+mod ops;
+mod query;
+mod schema;
+mod seed;
+mod store;
+mod types;
+mod values;
+mod webhooks;
+
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use async_graphql::{Context, EmptySubscription, Schema};
 use axum::Router;
+use axum::routing::post;
 use tokio::sync::broadcast;
+
+pub use errors::SimError;
+pub use seed::client as seeded_client;
+pub use store::WebhookRec as Webhook;
+
+use complexity::{Budget, Charge, Exhausted};
+use cursor::Cursors;
+use schema::{MutationRoot, QueryRoot};
+use store::Store;
 
 /// Sizes and limits of one simulated Monday account.
 #[derive(Clone, Debug)]
@@ -78,17 +104,98 @@ pub enum ChangeKind {
 pub struct MondaySim {
     options: MondayOptions,
     changes: broadcast::Sender<ItemChange>,
+    store: RwLock<Store>,
+    cursors: Mutex<Cursors>,
+    budget: Mutex<Budget>,
+    tickets_board: u64,
+    leads_board: u64,
+    /// For challenges and deliveries; None only if TLS setup failed.
+    http: Option<reqwest::Client>,
+}
+
+/// The simulator behind a resolver (put in the schema's data by `router`).
+fn sim<'a>(ctx: &Context<'a>) -> &'a MondaySim {
+    ctx.data_unchecked::<Arc<MondaySim>>()
 }
 
 impl MondaySim {
     pub fn seeded(options: MondayOptions) -> Arc<Self> {
         let (changes, _) = broadcast::channel(1024);
-        Arc::new(Self { options, changes })
+        // Ids look like Monday's (ten digits) and are the same on every run.
+        let mut store = Store::new(5_000_000_000);
+        let (tickets_board, leads_board) = seed::seed(&mut store, &options);
+        // reqwest is built without a default TLS provider; an Err means one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .ok();
+        Arc::new(Self {
+            cursors: Mutex::new(Cursors::new(options.cursor_ttl)),
+            budget: Mutex::new(Budget::new(options.complexity_budget_per_minute)),
+            store: RwLock::new(store),
+            options,
+            changes,
+            tickets_board,
+            leads_board,
+            http,
+        })
     }
 
     /// The GraphQL endpoint (`POST /`), to be nested at `/monday/v2`.
     pub fn router(self: Arc<Self>) -> Router {
+        let schema = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+            .data(self.clone())
+            .finish();
         Router::new()
+            .route("/", post(http::graphql))
+            .with_state(http::HttpState { sim: self, schema })
+    }
+
+    /// The SDL this simulator serves (for comparing with the official one).
+    pub fn sdl() -> String {
+        Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+            .finish()
+            .sdl()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn charge(&self, cost: u64) -> Result<Charge, Exhausted> {
+        self.budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .charge(cost)
+    }
+
+    pub fn tickets_board_id(&self) -> u64 {
+        self.tickets_board
+    }
+
+    pub fn leads_board_id(&self) -> u64 {
+        self.leads_board
+    }
+
+    /// Shortens (or lengthens) the lifetime of cursors, issued ones included.
+    pub fn set_cursor_ttl(&self, ttl: Duration) {
+        self.cursors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_ttl(ttl);
+    }
+
+    /// Sets the per-minute complexity budget; the current window keeps its spending.
+    pub fn set_complexity_budget(&self, per_minute: u64) {
+        self.budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .limit = per_minute;
     }
 
     pub fn options(&self) -> &MondayOptions {

@@ -1,0 +1,129 @@
+//! Staff account management shared by startup bootstrap, the `user` CLI
+//! command and the admin GraphQL mutations, so all three apply the same rules.
+
+use sea_orm::{ConnectionTrait, DbErr};
+use secrecy::ExposeSecret;
+
+use crate::auth::session::{normalize_username, role_to_db};
+use crate::auth::{Role, password};
+use crate::config::Config;
+use crate::db::entities::user;
+use crate::db::repo::users;
+use crate::error::AppError;
+
+pub fn validate_username(username: &str) -> Result<(), AppError> {
+    let ok = (2..=64).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "usernames are 2 to 64 characters: letters, digits, '.', '_', '-' or '@'",
+        ))
+    }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    username: &str,
+    password_plain: &str,
+    role: Role,
+) -> Result<user::Model, AppError> {
+    let username = normalize_username(username);
+    validate_username(&username)?;
+    password::validate(password_plain)?;
+    if users::find_by_username(db, &username).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "user {username} already exists"
+        )));
+    }
+    let hash = password::hash(password_plain).await?;
+    users::insert(db, &username, hash, role_to_db(role))
+        .await
+        .map_err(|e| conflict_or_internal(e, &username))
+}
+
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    username: &str,
+    password_plain: &str,
+) -> Result<user::Model, AppError> {
+    password::validate(password_plain)?;
+    let user = find(db, username).await?;
+    let hash = password::hash(password_plain).await?;
+    users::set_password(db, user.id, hash).await?;
+    Ok(user)
+}
+
+/// Refuses to remove the last admin, which would lock everyone out.
+pub async fn remove(db: &impl ConnectionTrait, username: &str) -> Result<user::Model, AppError> {
+    let user = find(db, username).await?;
+    if user.role == role_to_db(Role::Admin) && users::count_with_role(db, "admin").await? <= 1 {
+        return Err(AppError::Conflict(
+            "cannot remove the last admin".to_owned(),
+        ));
+    }
+    users::delete(db, user.id).await?;
+    Ok(user)
+}
+
+pub async fn find(db: &impl ConnectionTrait, username: &str) -> Result<user::Model, AppError> {
+    let username = normalize_username(username);
+    users::find_by_username(db, &username)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no user named {username}")))
+}
+
+/// Startup: creates the configured accounts, or updates their role and, when
+/// it no longer matches, their password (an unchanged password keeps existing
+/// sessions valid). In sandbox mode with no admin configured and none in the
+/// database, creates `admin` with a generated password, printed once.
+pub async fn bootstrap(config: &Config, db: &impl ConnectionTrait) -> Result<(), AppError> {
+    let seeds = config
+        .admin
+        .admins
+        .iter()
+        .map(|s| (s, Role::Admin))
+        .chain(config.admin.users.iter().map(|s| (s, Role::User)));
+    for (seed, role) in seeds {
+        let pw = seed.password.expose_secret();
+        match users::find_by_username(db, &normalize_username(&seed.username)).await? {
+            None => {
+                create(db, &seed.username, pw, role).await?;
+                tracing::info!(username = %seed.username, ?role, "staff account created from the environment");
+            }
+            Some(existing) => {
+                if existing.role != role_to_db(role) {
+                    users::set_role(db, existing.id, role_to_db(role)).await?;
+                }
+                if !password::verify(Some(existing.password_hash.clone()), pw).await {
+                    users::set_password(db, existing.id, password::hash(pw).await?).await?;
+                    tracing::info!(username = %existing.username, "staff password updated from the environment");
+                }
+            }
+        }
+    }
+    if config.sandbox_mode()
+        && config.admin.admins.is_empty()
+        && users::count_with_role(db, role_to_db(Role::Admin)).await? == 0
+    {
+        let generated = password::generate()?;
+        create(db, "admin", &generated, Role::Admin).await?;
+        // Printed to stderr, not logged: log pipelines keep lines forever.
+        eprintln!(
+            "\n  bridgeboard sandbox: created admin user \"admin\" with password\n\n      {generated}\n\n  It is shown only this once; change it with `bridgeboard user passwd admin`.\n"
+        );
+    }
+    Ok(())
+}
+
+fn conflict_or_internal(e: DbErr, username: &str) -> AppError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict(format!("user {username} already exists"))
+        }
+        _ => e.into(),
+    }
+}

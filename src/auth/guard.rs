@@ -1,0 +1,200 @@
+//! Reusable async-graphql guards and the request-data accessors resolvers use.
+//!
+//! ```ignore
+//! #[graphql(guard = "RoleGuard::admin()")]        // admins, ADMIN API keys
+//! #[graphql(guard = "RoleGuard::staff()")]        // staff of either role, any API key
+//! #[graphql(guard = "RoleGuard::client()")]       // signed-in clients only
+//! #[graphql(guard = "RoleGuard::authenticated()")]// anyone signed in
+//! #[graphql(guard = "RoleGuard::staff().write()")]// and not a READ_ONLY API key
+//! ```
+//! Mutations are refused to READ_ONLY keys for every mutation regardless (see
+//! `auth::policy`); `.write()` states it at the field too.
+
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use async_graphql::{Context, Guard, Result};
+
+use crate::auth::{ApiKeyPermission, ClientIp, Identity};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Need {
+    Authenticated,
+    Client,
+    Staff,
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RoleGuard {
+    need: Need,
+    write: bool,
+}
+
+impl RoleGuard {
+    pub fn authenticated() -> Self {
+        Self {
+            need: Need::Authenticated,
+            write: false,
+        }
+    }
+    pub fn client() -> Self {
+        Self {
+            need: Need::Client,
+            write: false,
+        }
+    }
+    pub fn staff() -> Self {
+        Self {
+            need: Need::Staff,
+            write: false,
+        }
+    }
+    pub fn admin() -> Self {
+        Self {
+            need: Need::Admin,
+            write: false,
+        }
+    }
+    /// Also refuse READ_ONLY API keys.
+    pub fn write(self) -> Self {
+        Self {
+            write: true,
+            ..self
+        }
+    }
+
+    /// The rule itself, usable outside GraphQL (REST handlers).
+    pub fn allows(&self, identity: &Identity) -> Result<(), AppError> {
+        if matches!(identity, Identity::Anonymous) {
+            return Err(AppError::Unauthenticated("sign in to do this".to_owned()));
+        }
+        let ok = match self.need {
+            Need::Authenticated => true,
+            Need::Client => matches!(identity, Identity::Client { .. }),
+            Need::Staff => identity.is_staff(),
+            Need::Admin => identity.is_admin(),
+        };
+        if !ok {
+            return Err(AppError::Forbidden(match self.need {
+                Need::Admin => "this needs an admin".to_owned(),
+                Need::Staff => "this needs a staff account or an API key".to_owned(),
+                Need::Client => "this is for signed-in clients".to_owned(),
+                Need::Authenticated => "not allowed".to_owned(),
+            }));
+        }
+        if self.write
+            && let Identity::ApiKey {
+                permission: ApiKeyPermission::ReadOnly,
+                ..
+            } = identity
+        {
+            return Err(read_only_key());
+        }
+        Ok(())
+    }
+}
+
+impl Guard for RoleGuard {
+    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
+        self.allows(identity(ctx)).map_err(Into::into)
+    }
+}
+
+pub fn read_only_key() -> AppError {
+    AppError::Forbidden("this API key is READ_ONLY: it may run queries only".to_owned())
+}
+
+static ANONYMOUS: LazyLock<Identity> = LazyLock::new(|| Identity::Anonymous);
+
+/// The caller, from request data (HTTP) or connection data (WebSocket).
+pub fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
+    ctx.data_opt::<Identity>().unwrap_or(&ANONYMOUS)
+}
+
+/// The caller's address, when the transport knows it.
+pub fn client_ip(ctx: &Context<'_>) -> Option<IpAddr> {
+    ctx.data_opt::<ClientIp>().and_then(|c| c.0)
+}
+
+pub fn app_state<'a>(ctx: &Context<'a>) -> Result<&'a AppState, AppError> {
+    ctx.data_opt::<AppState>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing from schema data")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use uuid::Uuid;
+
+    fn staff(role: Role) -> Identity {
+        Identity::Staff {
+            user_id: Uuid::nil(),
+            username: "u".into(),
+            role,
+            jti: "j".into(),
+        }
+    }
+    fn key(permission: ApiKeyPermission) -> Identity {
+        Identity::ApiKey {
+            key_id: Uuid::nil(),
+            name: "k".into(),
+            permission,
+        }
+    }
+
+    #[test]
+    fn the_matrix() {
+        let anon = Identity::Anonymous;
+        assert!(matches!(
+            RoleGuard::authenticated().allows(&anon),
+            Err(AppError::Unauthenticated(_))
+        ));
+        assert!(RoleGuard::admin().allows(&staff(Role::Admin)).is_ok());
+        assert!(matches!(
+            RoleGuard::admin().allows(&staff(Role::User)),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(RoleGuard::staff().allows(&staff(Role::User)).is_ok());
+        assert!(
+            RoleGuard::staff()
+                .allows(&key(ApiKeyPermission::ReadOnly))
+                .is_ok()
+        );
+        assert!(
+            RoleGuard::staff()
+                .write()
+                .allows(&key(ApiKeyPermission::ReadOnly))
+                .is_err()
+        );
+        assert!(
+            RoleGuard::staff()
+                .write()
+                .allows(&key(ApiKeyPermission::Standard))
+                .is_ok()
+        );
+        assert!(
+            RoleGuard::admin()
+                .allows(&key(ApiKeyPermission::Standard))
+                .is_err()
+        );
+        assert!(
+            RoleGuard::admin()
+                .write()
+                .allows(&key(ApiKeyPermission::Admin))
+                .is_ok()
+        );
+        let client = Identity::Client {
+            client_id: Uuid::nil(),
+            portal_id: "p".into(),
+            email: "e".into(),
+            jti: "j".into(),
+        };
+        assert!(RoleGuard::client().allows(&client).is_ok());
+        assert!(RoleGuard::staff().allows(&client).is_err());
+        assert!(RoleGuard::client().allows(&staff(Role::Admin)).is_err());
+    }
+}

@@ -1,0 +1,173 @@
+//! Magic links: passwordless sign-in for clients.
+//!
+//! A token is 32 bytes from the OS CSPRNG (URL-safe base64); only its SHA-256
+//! is stored. Redemption is one conditional UPDATE, so a token works once even
+//! under concurrent use. Requesting a link answers the same whether or not the
+//! email is known: the lookup and the mail happen in a background task, so
+//! neither the answer nor its timing tells an outsider anything.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::TryRngCore;
+
+use crate::auth::Identity;
+use crate::auth::api_keys::sha256_hex;
+use crate::auth::audit::{self, actions};
+use crate::auth::jwt::{self, IssuedToken};
+use crate::db::entities::client;
+use crate::db::repo::{clients, magic_links};
+use crate::error::AppError;
+use crate::mail::Mail;
+use crate::state::AppState;
+
+/// Trimmed and lower-cased: how client emails are stored and compared.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn generate_token() -> Result<String, AppError> {
+    let mut buf = [0u8; 32];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut buf)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("OS random generator: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// `requestMagicLink`: schedules the work and returns at once.
+pub fn request(state: &AppState, email: &str, ip: Option<IpAddr>) {
+    let state = state.clone();
+    let email = normalize_email(email);
+    tokio::spawn(async move {
+        if let Err(e) = request_now(&state, &email, ip).await {
+            tracing::error!(error = ?e, "magic link request failed");
+        }
+    });
+}
+
+async fn request_now(state: &AppState, email: &str, ip: Option<IpAddr>) -> Result<(), AppError> {
+    let Some(client) = clients::find_by_email(&state.db, email).await? else {
+        tracing::info!("magic link requested for an unknown email; nothing sent");
+        return Ok(());
+    };
+    match issue_and_send(state, &client, &Identity::Anonymous, ip).await {
+        // Over the hourly limit: silently drop, as an error would reveal the account.
+        Err(AppError::RateLimited { .. }) => {
+            tracing::warn!(client = %client.id, "magic link limit reached; request ignored");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Creates a link for `client` and mails it, within the hourly limit.
+/// Used by `requestMagicLink` and by the admin's `inviteClient`.
+pub async fn issue_and_send(
+    state: &AppState,
+    client: &client::Model,
+    actor: &Identity,
+    ip: Option<IpAddr>,
+) -> Result<(), AppError> {
+    let cfg = &state.config.auth;
+    let now = Utc::now();
+    let recent = magic_links::count_since(&state.db, client.id, now - Duration::hours(1)).await?;
+    if recent >= u64::from(cfg.magic_link_max_per_hour) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: 3600,
+        });
+    }
+    let token = generate_token()?;
+    let expires_at = now + Duration::minutes(cfg.magic_link_ttl_minutes);
+    magic_links::insert(&state.db, client.id, sha256_hex(&token), expires_at).await?;
+
+    let mut url = state.config.mail.magic_link_url.clone();
+    url.query_pairs_mut().append_pair("token", &token);
+    let link = url.to_string();
+    let body = format!(
+        "Hello {name},\r\n\r\nUse this link to sign in to the bridgeboard support portal:\r\n\r\n{link}\r\n\r\nIt works once and expires in {ttl} minutes. If you did not ask for it, ignore this message.\r\n",
+        name = client.name,
+        ttl = cfg.magic_link_ttl_minutes,
+    );
+    state
+        .mailer
+        .send(Mail {
+            to: client.email.clone(),
+            to_name: Some(client.name.clone()),
+            subject: "Your sign-in link".to_owned(),
+            body,
+            link: Some(link),
+        })
+        .await?;
+    let actor_name = match actor {
+        Identity::Anonymous => format!("client:{}", client.email),
+        other => other.audit_actor(),
+    };
+    audit::record_as(
+        state,
+        actor_name,
+        actions::MAGIC_LINK_ISSUED,
+        Some(format!("client:{}", client.id)),
+        ip,
+    )
+    .await;
+    Ok(())
+}
+
+/// `redeemMagicLink`: consumes the token and signs the client in.
+pub async fn redeem(
+    state: &AppState,
+    token: &str,
+    ip: Option<IpAddr>,
+) -> Result<(IssuedToken, client::Model), AppError> {
+    let invalid =
+        || AppError::Unauthenticated("this sign-in link is invalid, used or expired".to_owned());
+    let token = token.trim();
+    if token.is_empty() || token.len() > 128 {
+        return Err(invalid());
+    }
+    let client_id = magic_links::consume(&state.db, &sha256_hex(token), Utc::now())
+        .await?
+        .ok_or_else(invalid)?;
+    let client = clients::find_by_id(&state.db, client_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let issued = jwt::issue_client(
+        &state.keys,
+        client.id,
+        &client.portal_id,
+        state.config.jwt.expiration_hours,
+    )?;
+    audit::record_as(
+        state,
+        format!("client:{}", client.email),
+        actions::MAGIC_LINK_REDEEMED,
+        Some(format!("client:{}", client.id)),
+        ip,
+    )
+    .await;
+    Ok((issued, client))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_url_safe_and_hashed_differently() {
+        let a = generate_token().expect("a");
+        let b = generate_token().expect("b");
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_ne!(sha256_hex(&a), a);
+    }
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(normalize_email("  Ada@Example.COM "), "ada@example.com");
+    }
+}

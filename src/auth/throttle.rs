@@ -1,0 +1,154 @@
+//! Failed-login throttling, per username and per client IP. Failures are
+//! counted in a sliding window; once a key reaches its limit every attempt is
+//! refused (even with the right password) until the oldest failure ages out,
+//! so guessing is capped at `limit` tries per window. Kept in memory: a
+//! restart forgets failures, which only ever helps a legitimate user.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::config::AuthConfig;
+use crate::error::AppError;
+
+pub struct LoginThrottle {
+    window: Duration,
+    per_user: u32,
+    per_ip: u32,
+    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Key {
+    User(String),
+    Ip(IpAddr),
+}
+
+/// Past this many tracked keys, stale ones are swept on the next write, so a
+/// flood of distinct usernames cannot grow memory without bound.
+const SWEEP_AT: usize = 10_000;
+
+impl LoginThrottle {
+    pub fn new(cfg: &AuthConfig) -> Self {
+        Self {
+            window: Duration::from_secs(cfg.login_throttle_minutes * 60),
+            per_user: cfg.login_max_failures,
+            per_ip: cfg.login_max_failures_per_ip,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(RateLimited)` while either the username or the IP is throttled.
+    pub fn check(&self, username: &str, ip: Option<IpAddr>) -> Result<(), AppError> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let mut wait = Duration::ZERO;
+        for (key, limit) in self.keys(username, ip) {
+            if let Some(q) = map.get_mut(&key) {
+                prune(q, now, self.window);
+                if q.len() >= limit as usize
+                    && let Some(oldest) = q.front()
+                {
+                    wait = wait.max(self.window.saturating_sub(now - *oldest));
+                }
+            }
+        }
+        if wait.is_zero() {
+            Ok(())
+        } else {
+            Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            })
+        }
+    }
+
+    pub fn record_failure(&self, username: &str, ip: Option<IpAddr>) {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, q| {
+                prune(q, now, self.window);
+                !q.is_empty()
+            });
+        }
+        for (key, _) in self.keys(username, ip) {
+            map.entry(key).or_default().push_back(now);
+        }
+    }
+
+    /// A successful login clears the username's failures (not the IP's: one
+    /// good password must not reset an attacker's budget for other accounts).
+    pub fn record_success(&self, username: &str) {
+        self.lock().remove(&Key::User(username.to_owned()));
+    }
+
+    fn keys(&self, username: &str, ip: Option<IpAddr>) -> Vec<(Key, u32)> {
+        let mut keys = vec![(Key::User(username.to_owned()), self.per_user)];
+        if let Some(ip) = ip {
+            keys.push((Key::Ip(ip), self.per_ip));
+        }
+        keys
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
+        // A panic while holding the lock leaves plain data behind; keep going.
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn prune(q: &mut VecDeque<Instant>, now: Instant, window: Duration) {
+    while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
+        q.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle(per_user: u32, per_ip: u32) -> LoginThrottle {
+        LoginThrottle::new(&AuthConfig {
+            login_max_failures: per_user,
+            login_max_failures_per_ip: per_ip,
+            login_throttle_minutes: 15,
+            ..AuthConfig::default()
+        })
+    }
+
+    #[test]
+    fn username_is_throttled_after_the_limit() {
+        let t = throttle(3, 100);
+        let ip: Option<IpAddr> = "10.0.0.1".parse().ok();
+        for _ in 0..3 {
+            assert!(t.check("ada", ip).is_ok());
+            t.record_failure("ada", ip);
+        }
+        match t.check("ada", ip) {
+            Err(AppError::RateLimited { retry_after_secs }) => {
+                assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60)
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        assert!(t.check("grace", ip).is_ok(), "other users unaffected");
+    }
+
+    #[test]
+    fn ip_is_throttled_across_usernames() {
+        let t = throttle(100, 2);
+        let ip: Option<IpAddr> = "10.0.0.2".parse().ok();
+        t.record_failure("a", ip);
+        t.record_failure("b", ip);
+        assert!(t.check("c", ip).is_err());
+        assert!(t.check("c", "10.0.0.3".parse().ok()).is_ok());
+    }
+
+    #[test]
+    fn success_clears_the_username() {
+        let t = throttle(2, 100);
+        t.record_failure("ada", None);
+        t.record_success("ada");
+        t.record_failure("ada", None);
+        assert!(t.check("ada", None).is_ok());
+    }
+}

@@ -1,0 +1,67 @@
+//! Magic-link rows: issue, count recent requests, and consume exactly once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use crate::db::entities::magic_link;
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    client_id: Uuid,
+    token_hash: String,
+    expires_at: DateTime<Utc>,
+) -> Result<magic_link::Model, DbErr> {
+    magic_link::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        client_id: Set(client_id),
+        token_hash: Set(token_hash),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+}
+
+/// Links issued to `client_id` since `since` (the per-hour request limit).
+pub async fn count_since(
+    db: &impl ConnectionTrait,
+    client_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    magic_link::Entity::find()
+        .filter(magic_link::Column::ClientId.eq(client_id))
+        .filter(magic_link::Column::CreatedAt.gt(since))
+        .count(db)
+        .await
+}
+
+/// Marks the unused, unexpired link with this hash as used and returns its
+/// client. One conditional UPDATE does the check and the write, so of many
+/// concurrent redemptions exactly one sees a changed row, on any database.
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbErr> {
+    let updated = magic_link::Entity::update_many()
+        .col_expr(magic_link::Column::UsedAt, Expr::value(now))
+        .filter(magic_link::Column::TokenHash.eq(token_hash))
+        .filter(magic_link::Column::UsedAt.is_null())
+        .filter(magic_link::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(magic_link::Entity::find()
+        .filter(magic_link::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?
+        .map(|m| m.client_id))
+}

@@ -1,0 +1,150 @@
+//! The delivery queue to Monday. Rows are claimed with a lease, so several
+//! workers (replicas) never deliver the same row at once, and a worker that
+//! dies mid-delivery leaves a row another picks up when the lease runs out.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::db::entities::outbox;
+
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    ticket_id: Uuid,
+    kind: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::insert(outbox::ActiveModel {
+        ticket_id: Set(ticket_id),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload.to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(outbox::Column::DeliveredAt.is_null())
+        .add(outbox::Column::NextAttemptAt.lte(now))
+        .add(
+            Condition::any()
+                .add(outbox::Column::LockedUntil.is_null())
+                .add(outbox::Column::LockedUntil.lt(now)),
+        )
+}
+
+/// Claims the oldest due row: sets its lease and counts the attempt before
+/// any call to Monday, so a crash mid-call is visible to the next attempt.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<outbox::Model>, DbErr> {
+    for _ in 0..5 {
+        let Some(row) = outbox::Entity::find()
+            .filter(due(now))
+            .order_by_asc(outbox::Column::Id)
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let res = outbox::Entity::update_many()
+            .col_expr(outbox::Column::LockedUntil, Expr::value(lease_until))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .filter(outbox::Column::Id.eq(row.id))
+            .filter(due(now))
+            .exec(db)
+            .await?;
+        if res.rows_affected == 1 {
+            return outbox::Entity::find_by_id(row.id).one(db).await;
+        }
+        // Another worker took it between our read and our update; try the next.
+    }
+    Ok(None)
+}
+
+pub async fn delivered(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::DeliveredAt, Expr::value(now))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Puts a row back for a later attempt.
+pub async fn retry_later(
+    db: &impl ConnectionTrait,
+    id: i64,
+    error: Option<&str>,
+    next_attempt_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(error.map(str::to_owned)),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Rows of this ticket still waiting (other than `except`).
+pub async fn pending_for_ticket(
+    db: &impl ConnectionTrait,
+    ticket_id: Uuid,
+    except: i64,
+) -> Result<u64, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::TicketId.eq(ticket_id))
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(outbox::Column::Id.ne(except))
+        .count(db)
+        .await
+}
+
+/// How many rows wait for delivery.
+pub async fn backlog(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .select_only()
+        .column(outbox::Column::Id)
+        .count(db)
+        .await
+}

@@ -1,0 +1,52 @@
+//! Per-request DataLoaders: a page of tickets asks for its clients and
+//! comments in one query each, not one per ticket.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::db::entities::{client, ticket_comment};
+use crate::db::repo::tickets;
+use crate::error::AppError;
+
+pub struct ClientLoader(pub DatabaseConnection);
+pub struct CommentLoader(pub DatabaseConnection);
+
+impl Loader<Uuid> for ClientLoader {
+    type Value = client::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = client::Entity::find()
+            .filter(client::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(|e| async_graphql::Error::from(AppError::from(e)))?;
+        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    }
+}
+
+impl Loader<Uuid> for CommentLoader {
+    type Value = Vec<ticket_comment::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = tickets::comments_for(&self.0, keys.to_vec())
+            .await
+            .map_err(|e| async_graphql::Error::from(AppError::from(e)))?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for c in rows {
+            out.entry(c.ticket_id).or_default().push(c);
+        }
+        Ok(out)
+    }
+}
+
+/// Adds the loaders to one request (or one WebSocket connection). They do
+/// not cache, so nothing read for one caller is served to another later.
+pub fn attach(data: &mut async_graphql::Data, db: &DatabaseConnection) {
+    data.insert(DataLoader::new(ClientLoader(db.clone()), tokio::spawn));
+    data.insert(DataLoader::new(CommentLoader(db.clone()), tokio::spawn));
+}

@@ -1,0 +1,59 @@
+//! Signing in and out: password login for staff, magic links for clients.
+
+use async_graphql::{Context, Object, Result};
+
+use crate::auth::guard::{app_state, client_ip, identity};
+use crate::auth::{RoleGuard, magic_link, session};
+use crate::graphql::types::auth::{AuthPayload, Viewer};
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Staff sign-in. Failed attempts are throttled per username and per IP
+    /// (`RATE_LIMITED`, with `extensions.retryAfter` in seconds).
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let state = app_state(ctx)?;
+        let (issued, user) = session::login(state, &username, &password, client_ip(ctx)).await?;
+        Ok(AuthPayload {
+            token: issued.token,
+            expires_at: issued.expires_at,
+            viewer: Viewer::for_staff(&user),
+        })
+    }
+
+    /// Ends the current session: its token stops working, also after a restart.
+    #[graphql(guard = "RoleGuard::authenticated()")]
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let state = app_state(ctx)?;
+        session::logout(state, identity(ctx), client_ip(ctx)).await?;
+        Ok(true)
+    }
+
+    /// Emails a sign-in link to a known client. Always answers `true`, whether
+    /// or not the email belongs to a client.
+    async fn request_magic_link(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        let state = app_state(ctx)?;
+        if email.len() <= 320 && email.contains('@') {
+            magic_link::request(state, &email, client_ip(ctx));
+        }
+        Ok(true)
+    }
+
+    /// Exchanges a magic-link token (single use) for a client session.
+    async fn redeem_magic_link(&self, ctx: &Context<'_>, token: String) -> Result<AuthPayload> {
+        let state = app_state(ctx)?;
+        let (issued, client) = magic_link::redeem(state, &token, client_ip(ctx)).await?;
+        Ok(AuthPayload {
+            token: issued.token,
+            expires_at: issued.expires_at,
+            viewer: Viewer::for_client(client),
+        })
+    }
+}

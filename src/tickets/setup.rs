@@ -1,0 +1,62 @@
+//! One-off board setup for a new deployment: `bridgeboard setup-board` creates
+//! a tickets board with the columns and labels we bind to.
+
+use serde_json::json;
+
+use crate::upstream::monday::operations::{CreateBoard, CreateColumn, create_board, create_column};
+use crate::upstream::monday::{MondayClient, MondayError};
+
+use create_column::ColumnType;
+
+/// Title, column type and (for status columns) labels, in board order.
+fn columns() -> Vec<(&'static str, ColumnType, Option<&'static [&'static str]>)> {
+    vec![
+        ("Ticket ID", ColumnType::text, None),
+        ("Description", ColumnType::long_text, None),
+        ("Client Email", ColumnType::email, None),
+        ("Client Portal ID", ColumnType::text, None),
+        (
+            "Status",
+            ColumnType::status,
+            Some(&["Open", "In Progress", "Resolved", "Closed"]),
+        ),
+        (
+            "Priority",
+            ColumnType::status,
+            Some(&["Low", "Medium", "High", "Urgent"]),
+        ),
+        ("Created Date", ColumnType::date, None),
+        ("Last Updated", ColumnType::date, None),
+    ]
+}
+
+/// Creates the board and its columns; returns the new board id.
+pub async fn create_ticket_board(client: &MondayClient, name: &str) -> Result<String, MondayError> {
+    let board = client
+        .run::<CreateBoard>(create_board::Variables {
+            name: name.to_owned(),
+        })
+        .await?
+        .create_board
+        .ok_or_else(|| MondayError::Protocol("create_board returned no board".to_owned()))?;
+    for (title, kind, labels) in columns() {
+        let defaults = labels.map(|ls| {
+            let labels: serde_json::Map<String, serde_json::Value> = ls
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i.to_string(), json!(l)))
+                .collect();
+            // Monday takes column defaults as a JSON-encoded string.
+            json!(json!({ "labels": labels }).to_string())
+        });
+        client
+            .run::<CreateColumn>(create_column::Variables {
+                board_id: board.id.clone(),
+                title: title.to_owned(),
+                type_: kind,
+                defaults,
+            })
+            .await?;
+    }
+    Ok(board.id)
+}

@@ -1,0 +1,393 @@
+//! Monday → us: the full board walk (at startup and on a schedule) and the
+//! per-item refresh that webhooks trigger. Both go through `apply_item`, an
+//! upsert that reports which fields changed, so live subscribers hear exactly
+//! what staff did.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use uuid::Uuid;
+
+use super::board::{Change, ItemFields};
+use super::events::TicketEventKind;
+use super::model::{SyncState, TicketPriority, TicketStatus};
+use super::service::{KIND_CREATE_ITEM, KIND_UPDATE_ITEM, TicketService};
+use crate::db::entities::{client, ticket, ticket_comment};
+use crate::db::repo::{clients, tickets};
+use crate::upstream::monday::{MondayError, MondayItem};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Monday(#[from] MondayError),
+    #[error(transparent)]
+    Bind(#[from] super::board::BindError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SyncReport {
+    pub items: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub deleted: u64,
+}
+
+impl TicketService {
+    /// Pages through the whole board and brings every ticket up to date.
+    pub async fn full_sync(&self) -> Result<SyncReport, SyncError> {
+        let board = self.board().await?;
+        let mut report = SyncReport::default();
+        let mut seen = Vec::new();
+        // Atomics, not Cell: the sync future is spawned and must be Send.
+        let counts = (AtomicU64::new(0), AtomicU64::new(0));
+        let items = self
+            .monday
+            .walk_board(&board.board_id, |page| {
+                seen.extend(page.iter().map(|i| i.id.clone()));
+                let counts = &counts;
+                let fut = self.apply_page(page);
+                async move {
+                    let (c, u) = fut
+                        .await
+                        .map_err(|e| MondayError::Protocol(e.to_string()))?;
+                    counts.0.fetch_add(c, Ordering::Relaxed);
+                    counts.1.fetch_add(u, Ordering::Relaxed);
+                    Ok(())
+                }
+            })
+            .await?;
+        report.created = counts.0.load(Ordering::Relaxed);
+        report.updated = counts.1.load(Ordering::Relaxed);
+        report.items = items;
+        for t in tickets::mark_missing_deleted(&self.db, &seen, Utc::now()).await? {
+            report.deleted += 1;
+            self.publish(TicketEventKind::Deleted, t, Vec::new());
+        }
+        tracing::info!(?report, "ticket board synced");
+        Ok(report)
+    }
+
+    async fn apply_page(&self, items: Vec<MondayItem>) -> Result<(u64, u64), SyncError> {
+        let (mut created, mut updated) = (0, 0);
+        for item in items {
+            match self.apply_item(&item).await? {
+                Some((_, TicketEventKind::Created, _)) => created += 1,
+                Some(_) => updated += 1,
+                None => {}
+            }
+        }
+        Ok((created, updated))
+    }
+
+    /// Re-reads items from Monday and applies them (webhook path).
+    pub async fn refresh_item(&self, item_id: &str) -> Result<(), SyncError> {
+        self.board().await?;
+        for item in self.monday.items_by_ids(vec![item_id.to_owned()]).await? {
+            self.apply_item(&item).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks a ticket deleted because its item was deleted in Monday.
+    pub async fn apply_deleted(&self, item_id: &str) -> Result<(), SyncError> {
+        if let Some(t) = tickets::find_by_item(&self.db, item_id).await?
+            && t.deleted_at.is_none()
+        {
+            let mut row: ticket::ActiveModel = t.into();
+            row.deleted_at = Set(Some(Utc::now()));
+            let t = tickets::update(&self.db, row).await?;
+            self.publish(TicketEventKind::Deleted, t, Vec::new());
+        }
+        Ok(())
+    }
+
+    /// Upserts one item; publishes and returns what changed (`None`: nothing).
+    pub async fn apply_item(
+        &self,
+        item: &MondayItem,
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+        let board = self.board().await?;
+        let f = board.read(item);
+        let existing = match tickets::find_by_item(&self.db, &item.id).await? {
+            Some(t) => Some(t),
+            None => match f.ticket_id.as_deref().and_then(|s| s.parse::<Uuid>().ok()) {
+                Some(id) => tickets::find_any(&self.db, id).await?,
+                None => None,
+            },
+        };
+        let result = match existing {
+            None => self.insert_from_item(item, &f).await?,
+            Some(t) => self.merge_item(t, item, &f).await?,
+        };
+        let comments_added = self
+            .merge_comments(item, result.as_ref().map(|r| &r.0))
+            .await?;
+        let out = match (result, comments_added) {
+            (Some((t, kind, mut changed)), added) => {
+                if added {
+                    changed.push("comments".to_owned());
+                }
+                Some((t, kind, changed))
+            }
+            (None, true) => tickets::find_by_item(&self.db, &item.id)
+                .await?
+                .map(|t| (t, TicketEventKind::Commented, vec!["comments".to_owned()])),
+            (None, false) => None,
+        };
+        if let Some((t, kind, changed)) = &out {
+            self.publish(*kind, t.clone(), changed.clone());
+        }
+        Ok(out)
+    }
+
+    async fn insert_from_item(
+        &self,
+        item: &MondayItem,
+        f: &ItemFields,
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+        let client_id = self.discover_client(f).await?;
+        let now = Utc::now();
+        let t = tickets::insert(
+            &self.db,
+            ticket::ActiveModel {
+                id: Set(f
+                    .ticket_id
+                    .as_deref()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(Uuid::new_v4)),
+                client_id: Set(client_id),
+                title: Set(f.title.clone()),
+                description: Set(f.description.clone()),
+                status: Set(f.status.unwrap_or(TicketStatus::Open).code().to_owned()),
+                priority: Set(f
+                    .priority
+                    .unwrap_or(TicketPriority::Medium)
+                    .code()
+                    .to_owned()),
+                monday_item_id: Set(Some(item.id.clone())),
+                sync_state: Set(SyncState::Synced.code().to_owned()),
+                sync_error: Set(None),
+                created_at: Set(parse_time(item.created_at.as_deref()).unwrap_or(now)),
+                updated_at: Set(parse_time(item.updated_at.as_deref()).unwrap_or(now)),
+                deleted_at: Set(None),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(Some((t, TicketEventKind::Created, Vec::new())))
+    }
+
+    async fn merge_item(
+        &self,
+        t: ticket::Model,
+        item: &MondayItem,
+        f: &ItemFields,
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+        // Fields we changed and have not delivered yet are ours to keep: the
+        // item still shows the old value until the outbox catches up.
+        let pending = self.pending_fields(t.id).await?;
+        let mut row: ticket::ActiveModel = t.clone().into();
+        let mut changed = Vec::new();
+        if t.monday_item_id.as_deref() != Some(&item.id) {
+            row.monday_item_id = Set(Some(item.id.clone()));
+            changed.push("mondayItemId");
+        }
+        if !pending.contains("title") && f.title != t.title {
+            row.title = Set(f.title.clone());
+            changed.push("title");
+        }
+        if !pending.contains("description") && f.description != t.description {
+            row.description = Set(f.description.clone());
+            changed.push("description");
+        }
+        if let Some(s) = f
+            .status
+            .filter(|s| !pending.contains("status") && s.code() != t.status)
+        {
+            row.status = Set(s.code().to_owned());
+            changed.push("status");
+        }
+        if let Some(p) = f
+            .priority
+            .filter(|p| !pending.contains("priority") && p.code() != t.priority)
+        {
+            row.priority = Set(p.code().to_owned());
+            changed.push("priority");
+        }
+        if t.client_id.is_none()
+            && let Some(c) = self.discover_client(f).await?
+        {
+            row.client_id = Set(Some(c));
+            changed.push("client");
+        }
+        if t.deleted_at.is_some() {
+            row.deleted_at = Set(None);
+            changed.push("deletedAt");
+        }
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        row.updated_at = Set(parse_time(item.updated_at.as_deref()).unwrap_or_else(Utc::now));
+        changed.push("updatedAt");
+        let t = tickets::update(&self.db, row).await?;
+        Ok(Some((
+            t,
+            TicketEventKind::Updated,
+            changed.into_iter().map(str::to_owned).collect(),
+        )))
+    }
+
+    /// The fields with undelivered local changes.
+    async fn pending_fields(&self, ticket_id: Uuid) -> Result<HashSet<&'static str>, SyncError> {
+        let mut out = HashSet::new();
+        for e in tickets::undelivered(&self.db, ticket_id).await? {
+            match e.kind.as_str() {
+                KIND_CREATE_ITEM => {
+                    out.extend(["title", "description", "status", "priority"]);
+                }
+                KIND_UPDATE_ITEM => {
+                    if let Ok(c) = serde_json::from_str::<Change>(&e.payload) {
+                        if c.title.is_some() {
+                            out.insert("title");
+                        }
+                        if c.description.is_some() {
+                            out.insert("description");
+                        }
+                        if c.status.is_some() {
+                            out.insert("status");
+                        }
+                        if c.priority.is_some() {
+                            out.insert("priority");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds Monday updates we have not seen. Our own comments come back as
+    /// updates too; those are matched to the local comment, not duplicated.
+    async fn merge_comments(
+        &self,
+        item: &MondayItem,
+        t: Option<&ticket::Model>,
+    ) -> Result<bool, SyncError> {
+        if item.updates.is_empty() {
+            return Ok(false);
+        }
+        let t = match t {
+            Some(t) => t.clone(),
+            None => match tickets::find_by_item(&self.db, &item.id).await? {
+                Some(t) => t,
+                None => return Ok(false),
+            },
+        };
+        let existing = tickets::comments(&self.db, t.id).await?;
+        let mut added = false;
+        for u in &item.updates {
+            if existing
+                .iter()
+                .any(|c| c.monday_update_id.as_deref() == Some(&u.id))
+            {
+                continue;
+            }
+            let ours = existing
+                .iter()
+                .find(|c| c.monday_update_id.is_none() && u.text.trim().ends_with(c.body.trim()));
+            if let Some(c) = ours {
+                let mut row: ticket_comment::ActiveModel = c.clone().into();
+                row.monday_update_id = Set(Some(u.id.clone()));
+                tickets::update_comment(&self.db, row).await?;
+                continue;
+            }
+            tickets::insert_comment(
+                &self.db,
+                ticket_comment::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    ticket_id: Set(t.id),
+                    monday_update_id: Set(Some(u.id.clone())),
+                    body: Set(u.text.clone()),
+                    author_name: Set(u.author.clone().unwrap_or_else(|| "Support".to_owned())),
+                    author_kind: Set("STAFF".to_owned()),
+                    sync_state: Set(SyncState::Synced.code().to_owned()),
+                    created_at: Set(parse_time(u.created_at.as_deref()).unwrap_or_else(Utc::now)),
+                },
+            )
+            .await?;
+            added = true;
+        }
+        Ok(added)
+    }
+
+    /// Finds the ticket's client by email or portal id, creating one for an
+    /// email we have not seen: that is how staff-created tickets get owners.
+    async fn discover_client(&self, f: &ItemFields) -> Result<Option<Uuid>, SyncError> {
+        if let Some(email) = &f.client_email
+            && let Some(c) = clients::find_by_email(&self.db, email).await?
+        {
+            return Ok(Some(c.id));
+        }
+        if let Some(portal) = &f.client_portal_id
+            && let Some(c) = clients::find_by_portal_id(&self.db, portal).await?
+        {
+            return Ok(Some(c.id));
+        }
+        let Some(email) = &f.client_email else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        let portal_id = f
+            .client_portal_id
+            .clone()
+            .unwrap_or_else(crate::auth::keys::random_portal_id);
+        let name = email.split('@').next().unwrap_or(email).to_owned();
+        match clients::insert(
+            &self.db,
+            client::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                portal_id: Set(portal_id),
+                email: Set(email.clone()),
+                name: Set(name),
+                company: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            },
+        )
+        .await
+        {
+            Ok(c) => Ok(Some(c.id)),
+            // Another delivery created the same client a moment ago.
+            Err(_) => Ok(clients::find_by_email(&self.db, email).await?.map(|c| c.id)),
+        }
+    }
+
+    /// Runs the startup sync, then reconciles on a fixed interval.
+    pub async fn run_reconcile(self: Arc<Self>) {
+        loop {
+            if let Err(e) = self.full_sync().await {
+                tracing::warn!(error = %e, "ticket board sync failed; will retry");
+            }
+            tokio::time::sleep(self.cfg.reconcile_interval).await;
+        }
+    }
+}
+
+fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    let s = s?;
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
+}

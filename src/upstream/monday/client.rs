@@ -1,0 +1,305 @@
+//! The HTTP side of Monday: headers, typed errors, waiting out the complexity
+//! budget, and retrying transient failures with jittered exponential backoff.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use graphql_client::GraphQLQuery;
+use rand::Rng;
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+use super::error::MondayError;
+
+/// Bounds on how long one call may keep trying.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// The longest single wait for the complexity budget we accept before
+    /// giving up with `RateLimited` (the outbox retries later).
+    pub max_rate_limit_wait: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            max_rate_limit_wait: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The last budget reading Monday gave us.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Budget {
+    pub before: i64,
+    pub after: i64,
+    pub query: i64,
+    pub reset_in_seconds: i64,
+}
+
+pub struct MondayClient {
+    http: reqwest::Client,
+    url: Url,
+    token: SecretString,
+    version: String,
+    retry: RetryPolicy,
+    budget: Mutex<Option<Budget>>,
+}
+
+impl MondayClient {
+    pub fn new(
+        url: Url,
+        token: SecretString,
+        version: String,
+        retry: RetryPolicy,
+    ) -> Result<Self, MondayError> {
+        // reqwest is built without a default TLS provider; it panics unless
+        // one is installed, so make sure before building the client.
+        crate::startup::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(retry.request_timeout)
+            .user_agent(concat!("bridgeboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| MondayError::Protocol(e.to_string()))?;
+        Ok(Self {
+            http,
+            url,
+            token,
+            version,
+            retry,
+            budget: Mutex::new(None),
+        })
+    }
+
+    /// The most recent complexity reading, if a query asked for one.
+    pub fn budget(&self) -> Option<Budget> {
+        self.budget.lock().ok().and_then(|b| *b)
+    }
+
+    pub fn record_budget(&self, budget: Budget) {
+        if let Ok(mut b) = self.budget.lock() {
+            *b = Some(budget);
+        }
+    }
+
+    /// Runs one typed operation, retrying what is worth retrying.
+    pub async fn run<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> Result<Q::ResponseData, MondayError> {
+        let body = serde_json::to_value(Q::build_query(variables))
+            .map_err(|e| MondayError::Protocol(e.to_string()))?;
+        self.pace().await;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let err = match self.send(&body).await {
+                Ok(data) => {
+                    return serde_json::from_value(data)
+                        .map_err(|e| MondayError::Protocol(format!("response shape: {e}")));
+                }
+                Err(e) => e,
+            };
+            let wait = match &err {
+                MondayError::RateLimited(wait) if *wait <= self.retry.max_rate_limit_wait => *wait,
+                MondayError::Unavailable(_) => self.backoff(attempt),
+                _ => return Err(err),
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(err);
+            }
+            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "monday call failed; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// When the last reading says the budget cannot cover another query of
+    /// the same cost, wait for the window to reset instead of burning a 429.
+    async fn pace(&self) {
+        let Some(b) = self.budget() else { return };
+        if b.query > 0 && b.after < b.query && b.reset_in_seconds > 0 {
+            let wait = Duration::from_secs(b.reset_in_seconds.unsigned_abs())
+                .min(self.retry.max_rate_limit_wait);
+            tracing::info!(
+                wait_s = wait.as_secs(),
+                "monday complexity budget low; pausing"
+            );
+            tokio::time::sleep(wait).await;
+            if let Ok(mut slot) = self.budget.lock() {
+                *slot = None;
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .retry
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.retry.max_delay);
+        // Full jitter: spreads retries of many callers over the whole window.
+        let ms = rand::rng().random_range(0..=capped.as_millis().max(1) as u64);
+        Duration::from_millis(ms.max(self.retry.base_delay.as_millis() as u64 / 2))
+    }
+
+    /// One HTTP exchange, classified. Returns the `data` object on success.
+    async fn send(&self, body: &Value) -> Result<Value, MondayError> {
+        let res = self
+            .http
+            .post(self.url.clone())
+            .header("Authorization", self.token.expose_secret())
+            .header("API-Version", &self.version)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| MondayError::Unavailable(transport_error(&e)))?;
+        let status = res.status();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let payload: Option<Value> = res.json().await.ok();
+
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(MondayError::Unauthorized(status.as_u16()));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let secs = payload
+                .as_ref()
+                .and_then(retry_in_seconds)
+                .or(retry_after)
+                .unwrap_or(60);
+            return Err(MondayError::RateLimited(Duration::from_secs(secs)));
+        }
+        if status.is_server_error() {
+            return Err(MondayError::Unavailable(format!(
+                "HTTP {}",
+                status.as_u16()
+            )));
+        }
+        let payload =
+            payload.ok_or_else(|| MondayError::Protocol(format!("HTTP {status} without JSON")))?;
+        if !status.is_success() {
+            return Err(api_error(&payload)
+                .unwrap_or_else(|| MondayError::Protocol(format!("HTTP {status}"))));
+        }
+        if let Some(err) = api_error(&payload) {
+            if err.code() == Some("COMPLEXITY_BUDGET_EXHAUSTED")
+                || err.code() == Some("ComplexityException")
+            {
+                let secs = retry_in_seconds(&payload).unwrap_or(60);
+                return Err(MondayError::RateLimited(Duration::from_secs(secs)));
+            }
+            return Err(err);
+        }
+        payload
+            .get("data")
+            .cloned()
+            .filter(|d| !d.is_null())
+            .ok_or_else(|| MondayError::Protocol("response without data".to_owned()))
+    }
+}
+
+fn transport_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "request timed out".to_owned()
+    } else if e.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "transport error".to_owned()
+    }
+}
+
+/// `errors[0]` (current shape) or the legacy `error_code` body.
+fn api_error(payload: &Value) -> Option<MondayError> {
+    if let Some(first) = payload
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
+        let code = first
+            .pointer("/extensions/code")
+            .and_then(Value::as_str)
+            .unwrap_or("UnknownError")
+            .to_owned();
+        let message = first
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| first.as_str().unwrap_or("unknown error"))
+            .to_owned();
+        return Some(MondayError::Api { code, message });
+    }
+    let code = payload.get("error_code").and_then(Value::as_str)?;
+    let message = payload
+        .get("error_message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some(MondayError::Api {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    })
+}
+
+fn retry_in_seconds(payload: &Value) -> Option<u64> {
+    payload
+        .pointer("/errors/0/extensions/retry_in_seconds")
+        .or_else(|| payload.get("retry_in_seconds"))
+        .and_then(Value::as_u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_both_error_shapes() {
+        let current = json!({"errors":[{"message":"Column not found","extensions":{"code":"InvalidColumnIdException"}}]});
+        assert_eq!(
+            api_error(&current)
+                .and_then(|e| e.code().map(str::to_owned))
+                .as_deref(),
+            Some("InvalidColumnIdException")
+        );
+        let legacy = json!({"error_code":"ComplexityException","error_message":"Complexity budget exhausted","status_code":429});
+        assert_eq!(
+            api_error(&legacy)
+                .and_then(|e| e.code().map(str::to_owned))
+                .as_deref(),
+            Some("ComplexityException")
+        );
+        assert!(api_error(&json!({"data":{}})).is_none());
+    }
+
+    #[test]
+    fn reads_retry_in_seconds() {
+        let body = json!({"errors":[{"message":"Complexity budget exhausted","extensions":{"code":"COMPLEXITY_BUDGET_EXHAUSTED","retry_in_seconds":17}}]});
+        assert_eq!(retry_in_seconds(&body), Some(17));
+    }
+
+    #[test]
+    fn backoff_stays_within_bounds() {
+        let c = MondayClient::new(
+            Url::parse("http://127.0.0.1:1/").unwrap(),
+            SecretString::from("t".to_owned()),
+            "2026-10".to_owned(),
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        for attempt in 1..20 {
+            let d = c.backoff(attempt);
+            assert!(d <= c.retry.max_delay, "{d:?}");
+            assert!(d >= c.retry.base_delay / 2);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Tenant isolation and paging: a client reaches only its own tickets, by id,
+//! by list and by subscription, whatever arguments it sends.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+
+#[tokio::test]
+async fn a_client_cannot_reach_another_clients_ticket() {
+    let app = portal_app().await;
+    let admin = app.admin_token().await;
+    let (_, _, alice) = app.signed_in_client(&admin, "alice@example.com").await;
+    let (bob_id, _, bob) = app.signed_in_client(&admin, "bob@example.com").await;
+
+    let mut alice_ws = app.subscribe_tickets(&alice, None).await;
+    let bobs = app
+        .create_ticket(&bob, json!({ "title": "Bob's secret" }))
+        .await;
+    let bob_ticket = bobs["id"].as_str().unwrap().to_owned();
+    // Aimed straight at Bob's ticket: the argument must not widen the filter.
+    let mut alice_aimed = app.subscribe_tickets(&alice, Some(&bob_ticket)).await;
+
+    // By id: indistinguishable from a ticket that does not exist.
+    let body = app.ticket(&alice, &bob_ticket).await;
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    assert!(body["data"].is_null() || body["data"]["ticket"].is_null());
+    for (op, vars) in [
+        (
+            UPDATE_TICKET,
+            json!({ "id": bob_ticket, "input": { "title": "mine now" } }),
+        ),
+        (ADD_COMMENT, json!({ "ticketId": bob_ticket, "body": "hi" })),
+    ] {
+        assert_eq!(
+            error_code(&app.as_user(&alice, op, vars).await),
+            "NOT_FOUND"
+        );
+    }
+
+    // By list: Alice's list is empty, even asking for Bob's client id.
+    let body = app.as_user(&alice, TICKETS, json!({})).await;
+    assert_eq!(data(body)["tickets"]["edges"], json!([]));
+    let body = app
+        .as_user(&alice, TICKETS, json!({ "clientId": bob_id }))
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let body = app
+        .as_user(&alice, TICKETS, json!({ "search": "secret" }))
+        .await;
+    assert_eq!(data(body)["tickets"]["edges"], json!([]));
+
+    // By subscription: Bob's ticket syncs and staff change it; Alice hears
+    // nothing, on either subscription.
+    let item_id = app.wait_synced(&bob, &bob_ticket).await;
+    app.sandbox()
+        .monday()
+        .staff_set_status(item_id, "Resolved")
+        .unwrap();
+    let mut bob_ws = app.subscribe_tickets(&bob, None).await;
+    app.sandbox()
+        .monday()
+        .staff_set_priority(item_id, "Urgent")
+        .unwrap();
+    wait_event(&mut bob_ws, "Bob hears about his ticket", |e| {
+        e["ticket"]["priority"] == "URGENT"
+    })
+    .await;
+    for ws in [&mut alice_ws, &mut alice_aimed] {
+        assert!(
+            next_event(ws, Duration::from_millis(300)).await.is_none(),
+            "Alice received an event about Bob's ticket"
+        );
+    }
+
+    // Alice's own subscription does work.
+    let mine = app
+        .create_ticket(&alice, json!({ "title": "Alice's" }))
+        .await;
+    let e = wait_event(&mut alice_ws, "Alice's own ticket", |e| {
+        e["kind"] == "CREATED"
+    })
+    .await;
+    assert_eq!(e["ticket"]["id"], mine["id"]);
+
+    // Staff see both.
+    let body = app
+        .as_user(&admin, TICKETS, json!({ "search": "'s" }))
+        .await;
+    let titles: HashSet<String> = data(body)["tickets"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        titles.contains("Bob's secret") && titles.contains("Alice's"),
+        "{titles:?}"
+    );
+}
+
+#[tokio::test]
+async fn paging_through_two_thousand_tickets() {
+    // Two thousand tickets on the board for a single client, imported by the
+    // startup sync (which itself pages the board 500 at a time).
+    let app = spawn_app_with(|v| {
+        portal_vars(v);
+        v.push(("SANDBOX_TICKETS".into(), "2000".into()));
+        v.push(("SANDBOX_CLIENTS".into(), "1".into()));
+    })
+    .await;
+    let admin = app.admin_token().await;
+
+    // Walks every page; returns the ids seen and the page count.
+    let walk = |token: String| {
+        let app = &app;
+        async move {
+            let mut seen = HashSet::new();
+            let mut last_number = i64::MAX;
+            let mut after: Option<String> = None;
+            let mut pages = 0;
+            loop {
+                let body = app
+                    .as_user(&token, TICKETS, json!({ "first": 100, "after": after }))
+                    .await;
+                let p = data(body)["tickets"].clone();
+                pages += 1;
+                for e in p["edges"].as_array().unwrap() {
+                    let n = e["node"]["number"].as_i64().unwrap();
+                    assert!(n < last_number, "newest first, no repeats");
+                    last_number = n;
+                    assert!(seen.insert(e["node"]["id"].as_str().unwrap().to_owned()));
+                }
+                if p["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = p["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            }
+            (seen, pages)
+        }
+    };
+    let (all, pages) = eventually("the board import", || async {
+        let (seen, pages) = walk(admin.clone()).await;
+        (seen.len() == 2000).then_some((seen, pages))
+    })
+    .await;
+    assert_eq!(pages, 20);
+
+    let body = app.as_user(&admin, TICKETS, json!({ "first": 1 })).await;
+    let email = data(body)["tickets"]["edges"][0]["node"]["client"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = app.magic_login(&email).await;
+    let (mine, pages) = walk(client).await;
+    assert_eq!(pages, 20);
+    assert_eq!(mine, all, "the one client owns every seeded ticket");
+}

@@ -1,0 +1,221 @@
+//! Support tickets end to end: the client portal over real HTTP and WebSocket,
+//! against the sandbox Monday board, on the database under test.
+
+mod delivery;
+mod isolation;
+mod portal;
+mod webhooks;
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, WsClient, spawn_app_with};
+
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "portal-admin-password";
+
+pub const ADMIN_LOGIN: &str = include_str!("../operations/tickets/admin_login.graphql");
+pub const CREATE_CLIENT: &str = include_str!("../operations/tickets/create_client.graphql");
+pub const REQUEST_LINK: &str = include_str!("../operations/tickets/request_magic_link.graphql");
+pub const REDEEM_LINK: &str = include_str!("../operations/tickets/redeem_magic_link.graphql");
+pub const CREATE_TICKET: &str = include_str!("../operations/tickets/create_ticket.graphql");
+pub const UPDATE_TICKET: &str = include_str!("../operations/tickets/update_ticket.graphql");
+pub const ADD_COMMENT: &str = include_str!("../operations/tickets/add_comment.graphql");
+pub const TICKET: &str = include_str!("../operations/tickets/ticket.graphql");
+pub const TICKETS: &str = include_str!("../operations/tickets/tickets.graphql");
+pub const TICKET_UPDATES: &str = include_str!("../operations/tickets/ticket_updates.graphql");
+
+/// Settings for portal tests: a known admin, and an outbox that retries in
+/// milliseconds rather than seconds.
+pub fn portal_vars(v: &mut Vec<(String, String)>) {
+    for (k, val) in [
+        ("ADMIN_USER", ADMIN_USER),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("OUTBOX_POLL_MS", "50"),
+        ("OUTBOX_RETRY_BASE_MS", "50"),
+        ("OUTBOX_RETRY_MAX_MS", "250"),
+        ("MONDAY_MAX_ATTEMPTS", "2"),
+        ("MONDAY_TIMEOUT_MS", "3000"),
+    ] {
+        v.push((k.to_owned(), val.to_owned()));
+    }
+}
+
+pub async fn portal_app() -> TestApp {
+    spawn_app_with(portal_vars).await
+}
+
+/// Polls `check` until it yields a value; fails the test after 20 s.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..400 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Asserts a GraphQL answer has no errors and returns its `data`.
+pub fn data(body: Value) -> Value {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+    body["data"].clone()
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error: {body}"))
+        .to_owned()
+}
+
+impl TestApp {
+    /// Runs an operation with a bearer token.
+    pub async fn as_user(&self, token: &str, op: &str, vars: Value) -> Value {
+        self.graphql_with(op, vars, |r| r.bearer_auth(token)).await
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let body = self
+            .graphql(
+                ADMIN_LOGIN,
+                json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }),
+            )
+            .await;
+        data(body)["login"]["token"]
+            .as_str()
+            .expect("admin token")
+            .to_owned()
+    }
+
+    /// Creates a client as admin; returns `(id, portalId)`.
+    pub async fn new_client(&self, admin: &str, email: &str) -> (String, String) {
+        let name = email.split('@').next().unwrap_or(email);
+        let body = self
+            .as_user(
+                admin,
+                CREATE_CLIENT,
+                json!({ "input": { "email": email, "name": name } }),
+            )
+            .await;
+        let c = data(body)["createClient"].clone();
+        (
+            c["id"].as_str().expect("client id").to_owned(),
+            c["portalId"].as_str().expect("portal id").to_owned(),
+        )
+    }
+
+    /// Logs a client in the way a person does: asks for a magic link, takes
+    /// it from the mail the server wrote, and redeems it.
+    pub async fn magic_login(&self, email: &str) -> String {
+        data(self.graphql(REQUEST_LINK, json!({ "email": email })).await);
+        let outbox = self.state.config.data_dir.join("outbox");
+        let token = eventually("the magic-link mail", || {
+            let outbox = outbox.clone();
+            async move { find_link_token(&outbox, email) }
+        })
+        .await;
+        let body = self.graphql(REDEEM_LINK, json!({ "token": token })).await;
+        data(body)["redeemMagicLink"]["token"]
+            .as_str()
+            .expect("client session token")
+            .to_owned()
+    }
+
+    /// A new client with a session: `(client id, portal id, token)`.
+    pub async fn signed_in_client(&self, admin: &str, email: &str) -> (String, String, String) {
+        let (id, portal) = self.new_client(admin, email).await;
+        let token = self.magic_login(email).await;
+        (id, portal, token)
+    }
+
+    /// A WebSocket subscribed to `ticketUpdates`, authenticated as `token`.
+    pub async fn subscribe_tickets(&self, token: &str, ticket_id: Option<&str>) -> WsClient {
+        let mut ws = self.ws("graphql-transport-ws").await;
+        let ack = ws
+            .init(json!({ "Authorization": format!("Bearer {token}") }))
+            .await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        ws.send(json!({
+            "id": "t",
+            "type": "subscribe",
+            "payload": { "query": TICKET_UPDATES, "variables": { "ticketId": ticket_id } }
+        }))
+        .await;
+        ws
+    }
+
+    pub async fn create_ticket(&self, token: &str, input: Value) -> Value {
+        data(
+            self.as_user(token, CREATE_TICKET, json!({ "input": input }))
+                .await,
+        )["createTicket"]
+            .clone()
+    }
+
+    pub async fn ticket(&self, token: &str, id: &str) -> Value {
+        self.as_user(token, TICKET, json!({ "id": id })).await
+    }
+
+    /// Waits until the ticket is on the board; returns its Monday item id.
+    pub async fn wait_synced(&self, token: &str, id: &str) -> u64 {
+        eventually("the ticket to reach Monday", || async {
+            let t = self.ticket(token, id).await;
+            let t = &t["data"]["ticket"];
+            (t["syncState"] == "SYNCED")
+                .then(|| t["mondayItemId"].as_str().and_then(|s| s.parse().ok()))
+                .flatten()
+        })
+        .await
+    }
+}
+
+/// Reads the magic-link token out of the newest mail to `email`.
+fn find_link_token(outbox: &std::path::Path, email: &str) -> Option<String> {
+    let mut mails: Vec<_> = std::fs::read_dir(outbox)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|m| m.to_lowercase().contains(&email.to_lowercase()))
+        .collect();
+    mails.sort();
+    let mail = mails.pop()?;
+    // Undo quoted-printable: soft line breaks and the escaped '='.
+    let plain = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let at = plain.find("token=")? + "token=".len();
+    let token: String = plain[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
+
+/// Next subscription payload (`next` message data), or None within `wait`.
+pub async fn next_event(ws: &mut WsClient, wait: Duration) -> Option<Value> {
+    let msg = ws.next_json(wait).await?;
+    assert_eq!(msg["type"], "next", "subscription message: {msg}");
+    Some(msg["payload"]["data"]["ticketUpdates"].clone())
+}
+
+/// Skips events until one satisfies `pred` (fails after 20 s).
+pub async fn wait_event(ws: &mut WsClient, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(e) = next_event(ws, Duration::from_secs(1)).await
+            && pred(&e)
+        {
+            return e;
+        }
+    }
+    panic!("no subscription event: {what}");
+}

@@ -1,13 +1,16 @@
 //! Benchmark: seed a 100k-item Monday leads board and page through all of it
 //! over loopback HTTP with limit 500, the way the data hub pipeline does.
 //!
-//! `cargo run --release --example bench_sandbox_paging [-- LEADS]`
+//! `cargo run --release --example bench_sandbox_paging [-- LEADS [light]]`
+//! (`light` asks only for ids and names, to separate API cost from values).
 
 use std::time::Instant;
 
 use bridgeboard::sandbox::monday::{MondayOptions, MondaySim};
 use serde_json::{Value, json};
 
+const FIRST_LIGHT: &str = "query($board: ID!) { boards(ids: [$board]) { items_page(limit: 500) { cursor items { id name } } } }";
+const NEXT_LIGHT: &str = "query($cursor: String!) { next_items_page(cursor: $cursor, limit: 500) { cursor items { id name } } }";
 const FIRST: &str = "query($board: ID!) { boards(ids: [$board]) { items_page(limit: 500) { cursor items { id name group { id } column_values { id text value } } } } }";
 const NEXT: &str = "query($cursor: String!) { next_items_page(cursor: $cursor, limit: 500) { cursor items { id name group { id } column_values { id text value } } } }";
 
@@ -17,6 +20,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
+    let light = std::env::args().nth(2).as_deref() == Some("light");
+    let (first, next) = if light {
+        (FIRST_LIGHT, NEXT_LIGHT)
+    } else {
+        (FIRST, NEXT)
+    };
     let opts = MondayOptions {
         leads,
         ..MondayOptions::default()
@@ -43,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let started = Instant::now();
-    let body = post(FIRST, json!({"board": board})).await?;
+    let body = post(first, json!({"board": board})).await?;
     let mut page = body["data"]["boards"][0]["items_page"].clone();
     let (mut items, mut requests) = (0usize, 1usize);
     loop {
@@ -51,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let Some(cursor) = page["cursor"].as_str().map(str::to_owned) else {
             break;
         };
-        let body = post(NEXT, json!({"cursor": cursor})).await?;
+        let body = post(next, json!({"cursor": cursor})).await?;
         if body.get("errors").is_some() {
             return Err(format!("paging failed: {body}").into());
         }

@@ -114,6 +114,8 @@ pub struct SandboxConfig {
     pub leads: usize,
     pub events: usize,
     pub users: usize,
+    /// Delay between webhook delivery retries (real Monday: one minute).
+    pub webhook_retry: Duration,
     /// Set by startup once the in-process sandbox serves; the upstream
     /// tokens are then the sandbox's, and `sandbox_mode()` stays true.
     pub running: bool,
@@ -133,8 +135,25 @@ pub struct MailConfig {
     pub smtp_port: u16,
     pub smtp_user: Option<String>,
     pub smtp_password: Option<SecretString>,
+    pub smtp_tls: SmtpTls,
     pub from_email: String,
     pub magic_link_url: Url,
+}
+
+/// How SMTP connections are secured (`SMTP_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Implicit TLS on port 465; STARTTLS required elsewhere, except that a
+    /// loopback relay may answer in plain text when it offers no STARTTLS.
+    Auto,
+    /// STARTTLS, refusing servers that do not offer it.
+    Starttls,
+    /// STARTTLS when offered, plain text otherwise.
+    Opportunistic,
+    /// Implicit TLS from the first byte.
+    Tls,
+    /// Plain text only.
+    None,
 }
 
 #[derive(Debug, Clone)]
@@ -337,6 +356,19 @@ impl Config {
             smtp_port: env.parse_or("SMTP_PORT", 587u16, "a port number")?,
             smtp_user: env.get("SMTP_USER").map(str::to_owned),
             smtp_password: env.secret(&["SMTP_PASSWORD"]),
+            smtp_tls: match env.get("SMTP_TLS").unwrap_or("auto") {
+                "auto" => SmtpTls::Auto,
+                "starttls" => SmtpTls::Starttls,
+                "opportunistic" => SmtpTls::Opportunistic,
+                "tls" => SmtpTls::Tls,
+                "none" => SmtpTls::None,
+                other => {
+                    return Err(ConfigError::new(
+                        "SMTP_TLS",
+                        format!("expected auto, starttls, opportunistic, tls or none, got {other:?}"),
+                    ));
+                }
+            },
             from_email: {
                 let v = env
                     .get("FROM_EMAIL")
@@ -544,6 +576,7 @@ fn sandbox_config(env: &Env) -> Result<SandboxConfig, ConfigError> {
         leads: size("SANDBOX_LEADS", 200, 0)?,
         events: size("SANDBOX_EVENTS", 100, 0)?,
         users: size("SANDBOX_USERS", 4, 1)?,
+        webhook_retry: env.millis("SANDBOX_WEBHOOK_RETRY_MS", 60_000)?,
         running: false,
     })
 }
@@ -728,6 +761,49 @@ mod tests {
         assert_eq!(
             cfg(&[("SANDBOX_CLIENTS", "0")]).unwrap_err().var,
             "SANDBOX_CLIENTS"
+        );
+    }
+
+    #[test]
+    fn auth_limits_have_defaults_and_are_validated() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.auth.magic_link_ttl_minutes, 15);
+        assert_eq!(c.auth.login_max_failures, 5);
+        let c = cfg(&[("MAGIC_LINK_TTL_MINUTES", "60"), ("LOGIN_MAX_FAILURES", "3")])
+            .expect("custom");
+        assert_eq!(c.auth.magic_link_ttl_minutes, 60);
+        assert_eq!(c.auth.login_max_failures, 3);
+        for (var, value) in [
+            ("MAGIC_LINK_TTL_MINUTES", "0"),
+            ("MAGIC_LINK_TTL_MINUTES", "soon"),
+            ("MAGIC_LINK_MAX_PER_HOUR", "0"),
+            ("LOGIN_MAX_FAILURES", "-1"),
+            ("LOGIN_THROTTLE_MINUTES", "999999"),
+        ] {
+            assert_eq!(cfg(&[(var, value)]).unwrap_err().var, var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn smtp_tls_modes() {
+        assert_eq!(cfg(&[]).expect("default").mail.smtp_tls, SmtpTls::Auto);
+        let c = cfg(&[("SMTP_TLS", "starttls")]).expect("starttls");
+        assert_eq!(c.mail.smtp_tls, SmtpTls::Starttls);
+        assert_eq!(cfg(&[("SMTP_TLS", "maybe")]).unwrap_err().var, "SMTP_TLS");
+    }
+
+    #[test]
+    fn ticket_column_overrides() {
+        let c = cfg(&[("MONDAY_TICKET_COLUMNS", "status=status_1, Priority = color_2")]).expect("config");
+        assert_eq!(c.tickets.column_overrides.get("status").map(String::as_str), Some("status_1"));
+        assert_eq!(c.tickets.column_overrides.get("priority").map(String::as_str), Some("color_2"));
+        let e = cfg(&[("MONDAY_TICKET_COLUMNS", "colour=c1")]).unwrap_err();
+        assert_eq!(e.var, "MONDAY_TICKET_COLUMNS");
+        assert_eq!(cfg(&[("MONDAY_TICKET_COLUMNS", "status")]).unwrap_err().var, "MONDAY_TICKET_COLUMNS");
+        assert_eq!(cfg(&[("OUTBOX_POLL_MS", "0")]).unwrap_err().var, "OUTBOX_POLL_MS");
+        assert_eq!(
+            cfg(&[("OUTBOX_RETRY_BASE_MS", "9000"), ("OUTBOX_RETRY_MAX_MS", "10")]).unwrap_err().var,
+            "OUTBOX_RETRY_BASE_MS"
         );
     }
 

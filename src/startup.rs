@@ -231,23 +231,21 @@ fn spawn_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         return workers;
     };
     workers.push(tokio::spawn(tickets.clone().run_delivery()));
-    workers.push(tokio::spawn(tickets.clone().run_reconcile()));
-    if state.sandbox.is_some()
-        && let Some(monday) = state.monday.clone()
-    {
-        let db = state.db.clone();
-        let url = webhook_url(&state.config);
-        workers.push(tokio::spawn(async move {
+    let sandbox_wiring = match (&state.sandbox, &state.monday) {
+        (Some(_), Some(monday)) => Some((monday.clone(), state.db.clone(), webhook_url(&state.config))),
+        _ => None,
+    };
+    workers.push(tokio::spawn(async move {
+        // Webhooks first: once the startup sync has run, every later change
+        // on the board reaches us.
+        if let Some((monday, db, url)) = sandbox_wiring {
             match crate::tickets::webhooks::ensure(&monday, &db, tickets.board_id(), &url).await {
-                Ok(r) => tracing::info!(
-                    url,
-                    webhooks = r.len(),
-                    "sandbox webhooks point at this server"
-                ),
+                Ok(r) => tracing::info!(url, webhooks = r.len(), "sandbox webhooks point at this server"),
                 Err(e) => tracing::error!(error = %e, "could not register sandbox webhooks"),
             }
-        }));
-    }
+        }
+        tickets.run_reconcile().await;
+    }));
     workers
 }
 
@@ -272,6 +270,7 @@ async fn start_sandbox(config: &mut Config) -> Result<crate::sandbox::SandboxHan
         leads: s.leads,
         events: s.events,
         users: s.users,
+        webhook_retry_delay: s.webhook_retry,
         signing_secret: config
             .monday
             .signing_secret

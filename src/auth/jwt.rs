@@ -25,6 +25,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub kind: TokenKind,
+    /// Issue time in milliseconds: `iat` has whole seconds only, too coarse
+    /// to tell a token from just before a password change from one after.
+    #[serde(default)]
+    pub iat_ms: i64,
     /// Clients only: the client and its portal, so portal code need not look
     /// them up to scope a request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +42,14 @@ impl Claims {
         Utc.timestamp_opt(self.exp, 0)
             .single()
             .unwrap_or_else(Utc::now)
+    }
+
+    pub fn issued_at_ms(&self) -> i64 {
+        if self.iat_ms > 0 {
+            self.iat_ms
+        } else {
+            self.iat.saturating_mul(1000)
+        }
     }
 
     pub fn subject(&self) -> Result<Uuid, AppError> {
@@ -78,6 +90,7 @@ fn issue(
         sub: subject.to_string(),
         jti: random_hex(16),
         iat: now.timestamp(),
+        iat_ms: now.timestamp_millis(),
         exp: expires_at.timestamp(),
         kind,
         client_id: portal_id.map(|_| subject.to_string()),

@@ -111,7 +111,7 @@ pub async fn from_token(state: &AppState, token: &str) -> Result<Identity, AppEr
     match claims.kind {
         TokenKind::Staff => {
             let user = users::find_by_id(&state.db, id).await?.ok_or_else(gone)?;
-            if claims.iat < user.password_changed_at.timestamp() {
+            if claims.issued_at_ms() < user.password_changed_at.timestamp_millis() {
                 return Err(gone());
             }
             Ok(Identity::Staff {

@@ -9,7 +9,7 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth::{self, ClientIp};
+use crate::auth::{self, Caller, ClientIp};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::state::AppState;
@@ -18,11 +18,10 @@ use crate::state::AppState;
 /// token or ADMIN API key), since it exists to explore the schema.
 pub async fn graphiql(
     State(app): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    Caller(caller): Caller,
 ) -> Result<Html<String>, AppError> {
     if !app.config.sandbox_mode() {
-        auth::RoleGuard::admin().allows(&auth::identify_from(&app, &headers, ip).await?)?;
+        auth::RoleGuard::admin().allows(&caller)?;
     }
     Ok(graphiql_page())
 }

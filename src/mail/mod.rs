@@ -1,6 +1,7 @@
 //! Outgoing mail. With `SMTP_HOST` set, messages go over real SMTP (lettre):
-//! implicit TLS on port 465, STARTTLS required elsewhere, except that a
-//! loopback relay may speak plain text (local sinks and test servers).
+//! by default implicit TLS on port 465, STARTTLS required elsewhere, except
+//! that a loopback relay may speak plain text (local sinks and test servers);
+//! `SMTP_TLS` overrides this.
 //! Without `SMTP_HOST` (development, sandbox) each message is written as an
 //! `.eml` file under `DATA_DIR/outbox/` and its link is logged.
 
@@ -14,7 +15,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::config::MailConfig;
+use crate::config::{MailConfig, SmtpTls};
 use crate::error::AppError;
 
 pub enum Mailer {
@@ -50,13 +51,14 @@ impl Mailer {
                 from,
             });
         };
-        let tls_params = TlsParameters::new(host.to_owned())?;
-        let tls = if cfg.smtp_port == 465 {
-            Tls::Wrapper(tls_params)
-        } else if is_loopback(host) {
-            Tls::Opportunistic(tls_params)
-        } else {
-            Tls::Required(tls_params)
+        let params = TlsParameters::new(host.to_owned())?;
+        let tls = match cfg.smtp_tls {
+            SmtpTls::Auto if cfg.smtp_port == 465 => Tls::Wrapper(params),
+            SmtpTls::Auto if is_loopback(host) => Tls::Opportunistic(params),
+            SmtpTls::Auto | SmtpTls::Starttls => Tls::Required(params),
+            SmtpTls::Opportunistic => Tls::Opportunistic(params),
+            SmtpTls::Tls => Tls::Wrapper(params),
+            SmtpTls::None => Tls::None,
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(cfg.smtp_port)

@@ -67,9 +67,10 @@ pub struct SandboxArgs {
     /// Monday cursor lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     pub cursor_ttl_secs: u64,
-    /// Delay between webhook delivery retries, in milliseconds.
-    #[arg(long, default_value_t = 60_000)]
-    pub webhook_retry_ms: u64,
+    /// Delay between webhook delivery retries, in milliseconds (default:
+    /// SANDBOX_WEBHOOK_RETRY_MS, else one minute as on Monday).
+    #[arg(long)]
+    pub webhook_retry_ms: Option<u64>,
     /// Which upstream the fault flags below apply to.
     #[arg(long, value_enum, default_value_t = FaultTarget::Both)]
     pub fault_target: FaultTarget,
@@ -135,7 +136,9 @@ impl SandboxArgs {
             calendly_rate_limit: self.calendly_rate_limit,
             monday_complexity_budget: self.complexity_budget,
             cursor_ttl: Duration::from_secs(self.cursor_ttl_secs),
-            webhook_retry_delay: Duration::from_millis(self.webhook_retry_ms),
+            webhook_retry_delay: self
+                .webhook_retry_ms
+                .map_or(s.webhook_retry, Duration::from_millis),
             monday_faults: pick(FaultTarget::Monday),
             calendly_faults: pick(FaultTarget::Calendly),
             fault_seed: self.fault_seed,

@@ -209,3 +209,15 @@ async fn an_admin_invites_a_client_and_without_smtp_the_mail_lands_in_the_outbox
         "{res}"
     );
 }
+
+#[tokio::test]
+async fn a_relay_without_starttls_is_refused_when_tls_is_required() {
+    let (app, sink) = auth_app_with_smtp(&[("SMTP_TLS", "starttls")]).await;
+    let admin = app.login_admin().await;
+    let client = app.create_client(&admin, "ken@example.com", "Ken").await;
+    let res = app
+        .graphql_as(&admin, INVITE, json!({ "id": client["id"] }))
+        .await;
+    assert_eq!(code(&res), "UPSTREAM_ERROR", "{res}");
+    assert!(sink.received().is_empty(), "nothing sent in plain text");
+}

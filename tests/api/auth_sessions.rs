@@ -174,6 +174,26 @@ async fn introspection_and_graphiql_are_closed_to_anonymous_callers_in_productio
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+
+    // API keys: ADMIN may, STANDARD may not.
+    for (permission, status) in [("ADMIN", 200), ("STANDARD", 403)] {
+        let res = app
+            .graphql_as(
+                &admin,
+                crate::auth_support::CREATE_API_KEY,
+                json!({ "input": { "name": permission, "permission": permission } }),
+            )
+            .await;
+        let key = res["data"]["createApiKey"]["key"].as_str().unwrap();
+        let page = app
+            .client
+            .get(app.url("/graphql"))
+            .header("x-api-key", key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), status, "{permission}");
+    }
 }
 
 #[tokio::test]

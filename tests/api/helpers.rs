@@ -51,6 +51,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) 
         ("SANDBOX_LEADS".into(), "12".into()),
         ("SANDBOX_EVENTS".into(), "10".into()),
         ("SANDBOX_USERS".into(), "2".into()),
+        ("SANDBOX_WEBHOOK_RETRY_MS".into(), "200".into()),
         (
             "DATA_DIR".into(),
             dir.path().join("data").display().to_string(),

@@ -559,3 +559,66 @@ async fn signed_invitee_webhooks_on_booking_and_cancel() {
     let event = c.json(event_uri).await;
     assert_eq!(event["resource"]["status"], "canceled");
 }
+
+#[tokio::test]
+async fn control_bookings_respect_capacity_and_host_cancels() {
+    let sb = spawn_sandbox(|o| o.events = 60).await;
+    let c = Calendly::new(&sb);
+    let org = c.org().await;
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let list = c
+        .json(&format!(
+            "/scheduled_events?organization={}&status=active&count=100&min_start_time={}",
+            enc(&org),
+            enc(&now)
+        ))
+        .await;
+    let events = list["collection"].as_array().unwrap();
+    let full = events
+        .iter()
+        .find(|e| e["invitees_counter"]["active"] == e["invitees_counter"]["limit"])
+        .expect("a full upcoming event");
+    let res = c
+        .http
+        .post(format!("{}/calendly/bookings", sb.control_url()))
+        .json(&json!({ "email": "late@example.org", "event": full["uri"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BAD_REQUEST");
+
+    let uuid = full["uri"].as_str().unwrap().rsplit('/').next().unwrap();
+    let res = c
+        .http
+        .post(format!(
+            "{}/calendly/scheduled_events/{uuid}/cancel",
+            sb.control_url()
+        ))
+        .json(&json!({ "reason": "Host is ill" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let event = c.json(full["uri"].as_str().unwrap()).await;
+    assert_eq!(event["resource"]["status"], "canceled");
+    assert_eq!(event["resource"]["cancellation"]["canceler_type"], "host");
+    let invitees = c
+        .json(&format!(
+            "{}/invitees?status=active",
+            full["uri"].as_str().unwrap()
+        ))
+        .await;
+    assert!(invitees["collection"].as_array().unwrap().is_empty());
+    let res = c
+        .http
+        .post(format!(
+            "{}/calendly/scheduled_events/NOPE/cancel",
+            sb.control_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -110,6 +110,11 @@ pub async fn count_for_client(db: &impl ConnectionTrait, client_id: Uuid) -> Res
         .await
 }
 
+/// Every ticket row, deleted or not (operations and benchmarks).
+pub async fn count_all(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    ticket::Entity::find().count(db).await
+}
+
 pub async fn insert(
     db: &impl ConnectionTrait,
     row: ticket::ActiveModel,

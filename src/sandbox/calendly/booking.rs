@@ -78,6 +78,10 @@ impl CalendlySim {
                     if !ev.active() {
                         return Err(ApiError::invalid("event", "the event is canceled"));
                     }
+                    let seated = ev.invitees.iter().filter(|i| i.cancellation.is_none());
+                    if seated.count() >= ev.limit as usize {
+                        return Err(ApiError::invalid("event", "the event is full"));
+                    }
                     ev.updated_at = now;
                     idx
                 }

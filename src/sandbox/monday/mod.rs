@@ -207,3 +207,11 @@ impl MondaySim {
         self.changes.subscribe()
     }
 }
+
+#[cfg(test)]
+mod sdl_dump_tmp {
+    #[test]
+    fn dump() {
+        std::fs::write("/tmp/monday_sim.graphql", super::MondaySim::sdl()).unwrap();
+    }
+}

@@ -44,7 +44,20 @@ pub fn portal_vars(v: &mut Vec<(String, String)>) {
 }
 
 pub async fn portal_app() -> TestApp {
-    spawn_app_with(portal_vars).await
+    let app = spawn_app_with(portal_vars).await;
+    wait_wired(&app).await;
+    app
+}
+
+/// In sandbox mode the server registers its webhook endpoint at startup;
+/// staff edits made before that would never reach it.
+pub async fn wait_wired(app: &TestApp) {
+    let board = app.sandbox().tickets_board_id();
+    eventually("the sandbox webhooks registered", || async {
+        let n = app.sandbox().monday().webhooks().iter().filter(|w| w.board_id == board).count();
+        (n >= 5).then_some(())
+    })
+    .await;
 }
 
 /// Polls `check` until it yields a value; fails the test after 20 s.

@@ -35,6 +35,7 @@ async fn signed_webhooks_are_verified() {
         v.push(("MONDAY_SIGNING_SECRET".into(), SECRET.into()));
     })
     .await;
+    wait_wired(&app).await;
     let aud = app.url("/webhooks/monday");
     let admin = app.admin_token().await;
     let ticket = eventually("a seeded ticket imported", || async {

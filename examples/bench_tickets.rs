@@ -57,16 +57,37 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()?;
 
     let token = sign_in_the_client(&http, &base, &state, args.tickets).await?;
     let body = Arc::new(json!({ "query": QUERY }).to_string());
 
     eprintln!("warming up for {} s…", args.warmup_seconds);
-    run_load(&http, &base, &token, &body, args.connections, Duration::from_secs(args.warmup_seconds)).await?;
-    eprintln!("measuring for {} s with {} connections…", args.seconds, args.connections);
+    run_load(
+        &http,
+        &base,
+        &token,
+        &body,
+        args.connections,
+        Duration::from_secs(args.warmup_seconds),
+    )
+    .await?;
+    eprintln!(
+        "measuring for {} s with {} connections…",
+        args.seconds, args.connections
+    );
     let started = Instant::now();
-    let mut lat = run_load(&http, &base, &token, &body, args.connections, Duration::from_secs(args.seconds)).await?;
+    let mut lat = run_load(
+        &http,
+        &base,
+        &token,
+        &body,
+        args.connections,
+        Duration::from_secs(args.seconds),
+    )
+    .await?;
     let elapsed = started.elapsed().as_secs_f64();
     lat.sort_unstable();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
@@ -91,41 +112,85 @@ async fn sign_in_the_client(
     tickets: usize,
 ) -> anyhow::Result<String> {
     let gql = |token: Option<&str>, query: &str, vars: Value| {
-        let mut req = http.post(format!("{base}/graphql")).json(&json!({ "query": query, "variables": vars }));
+        let mut req = http
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": query, "variables": vars }));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         async move { Ok::<Value, anyhow::Error>(req.send().await?.json::<Value>().await?) }
     };
-    let admin = gql(None, "mutation { login(username:\"admin\", password:\"bench-admin-password\") { token } }", json!({}))
-        .await?["data"]["login"]["token"]
+    let admin = gql(
+        None,
+        "mutation { login(username:\"admin\", password:\"bench-admin-password\") { token } }",
+        json!({}),
+    )
+    .await?["data"]["login"]["token"]
         .as_str()
         .ok_or_else(|| anyhow!("admin login failed"))?
         .to_owned();
     eprintln!("importing {tickets} tickets from the sandbox board…");
     let email = loop {
-        let r = gql(Some(&admin), "{ tickets(first: 1) { edges { node { number client { email } } } } }", json!({})).await?;
+        let r = gql(
+            Some(&admin),
+            "{ tickets(first: 1) { edges { node { number client { email } } } } }",
+            json!({}),
+        )
+        .await?;
         let node = &r["data"]["tickets"]["edges"][0]["node"];
         let count = bridgeboard::db::repo::tickets::count_all(&state.db).await?;
-        if count as usize >= tickets && let Some(e) = node["client"]["email"].as_str() {
+        if count as usize >= tickets
+            && let Some(e) = node["client"]["email"].as_str()
+        {
             break e.to_owned();
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    gql(None, "mutation($e:String!){ requestMagicLink(email:$e) }", json!({ "e": email })).await?;
+    gql(
+        None,
+        "mutation($e:String!){ requestMagicLink(email:$e) }",
+        json!({ "e": email }),
+    )
+    .await?;
     let outbox = state.config.data_dir.join("outbox");
-    let mail = std::fs::read_dir(&outbox)?
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .find(|m| m.contains(&email))
-        .context("magic-link mail")?;
-    let plain = mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    // The mail is sent in the background; give it a moment.
+    let mut mail = None;
+    for _ in 0..100 {
+        mail = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|m| m.contains(&email));
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mail = mail.context("magic-link mail")?;
+    let plain = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
     let at = plain.find("token=").context("link in mail")? + 6;
-    let link: String = plain[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    let r = gql(None, "mutation($t:String!){ redeemMagicLink(token:$t) { token } }", json!({ "t": link })).await?;
-    let token = r["data"]["redeemMagicLink"]["token"].as_str().context("client token")?.to_owned();
+    let link: String = plain[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let r = gql(
+        None,
+        "mutation($t:String!){ redeemMagicLink(token:$t) { token } }",
+        json!({ "t": link }),
+    )
+    .await?;
+    let token = r["data"]["redeemMagicLink"]["token"]
+        .as_str()
+        .context("client token")?
+        .to_owned();
     let check = gql(Some(&token), QUERY, json!({})).await?;
-    let n = check["data"]["tickets"]["edges"].as_array().map_or(0, Vec::len);
+    let n = check["data"]["tickets"]["edges"]
+        .as_array()
+        .map_or(0, Vec::len);
     anyhow::ensure!(n == 50, "expected a full page, got {check}");
     Ok(token)
 }
@@ -143,7 +208,12 @@ async fn run_load(
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (http, url, token, body) = (http.clone(), format!("{base}/graphql"), token.to_owned(), body.clone());
+        let (http, url, token, body) = (
+            http.clone(),
+            format!("{base}/graphql"),
+            token.to_owned(),
+            body.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(100_000);
             while Instant::now() < deadline {
@@ -157,7 +227,10 @@ async fn run_load(
                     .await?;
                 let ok = res.status().is_success();
                 let bytes = res.bytes().await?;
-                anyhow::ensure!(ok && !bytes.starts_with(b"{\"data\":null"), "request failed");
+                anyhow::ensure!(
+                    ok && !bytes.starts_with(b"{\"data\":null"),
+                    "request failed"
+                );
                 lat.push(t.elapsed().as_micros() as u64);
             }
             Ok::<_, anyhow::Error>(lat)

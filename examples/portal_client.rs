@@ -50,7 +50,9 @@ async fn main() -> anyhow::Result<()> {
         let http = http.clone();
         let url = format!("{}/graphql", args.server);
         async move {
-            let mut req = http.post(url).json(&json!({ "query": query, "variables": variables }));
+            let mut req = http
+                .post(url)
+                .json(&json!({ "query": query, "variables": variables }));
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }
@@ -82,7 +84,12 @@ async fn main() -> anyhow::Result<()> {
     println!("1. requesting a magic link for {}", args.email);
     // File times use a coarser clock than SystemTime::now(); allow for it.
     let started = std::time::SystemTime::now() - Duration::from_secs(2);
-    gql(None, "mutation($e:String!){ requestMagicLink(email:$e) }", json!({ "e": args.email })).await?;
+    gql(
+        None,
+        "mutation($e:String!){ requestMagicLink(email:$e) }",
+        json!({ "e": args.email }),
+    )
+    .await?;
     let link_token = wait_for_link(&args.outbox, &args.email, started).await?;
     let token = gql(
         None,
@@ -119,7 +126,11 @@ async fn main() -> anyhow::Result<()> {
 
     println!("3. watching it live (Ctrl-C to stop)");
     let mut staff_done = false;
-    while let Some(msg) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await.ok().flatten() {
+    while let Some(msg) = tokio::time::timeout(Duration::from_secs(60), ws.next())
+        .await
+        .ok()
+        .flatten()
+    {
         let Message::Text(text) = msg? else { continue };
         let v: Value = serde_json::from_str(&text)?;
         if v["type"] != "next" {
@@ -127,12 +138,19 @@ async fn main() -> anyhow::Result<()> {
         }
         let e = &v["payload"]["data"]["ticketUpdates"];
         let t = &e["ticket"];
-        println!("   {} #{}: status {} sync {} (changed: {})", e["kind"], t["number"], t["status"], t["syncState"], e["changedFields"]);
+        println!(
+            "   {} #{}: status {} sync {} (changed: {})",
+            e["kind"], t["number"], t["status"], t["syncState"], e["changedFields"]
+        );
         if t["status"] != "OPEN" {
             println!("4. the client saw staff's change. Done.");
             return Ok(());
         }
-        if let (Some(control), Some(item), false) = (&args.sandbox_control, t["mondayItemId"].as_str(), staff_done) {
+        if let (Some(control), Some(item), false) = (
+            &args.sandbox_control,
+            t["mondayItemId"].as_str(),
+            staff_done,
+        ) {
             println!("   staff set the Monday item {item} to \"In Progress\" (sandbox)");
             http.patch(format!("{control}/monday/items/{item}"))
                 .json(&json!({ "status": "In Progress" }))
@@ -146,16 +164,28 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Waits for the magic-link mail the server writes to its outbox directory.
-async fn wait_for_link(outbox: &PathBuf, email: &str, since: std::time::SystemTime) -> anyhow::Result<String> {
+async fn wait_for_link(
+    outbox: &PathBuf,
+    email: &str,
+    since: std::time::SystemTime,
+) -> anyhow::Result<String> {
     for _ in 0..100 {
         if let Ok(dir) = std::fs::read_dir(outbox) {
             for entry in dir.flatten() {
-                let fresh = entry.metadata().and_then(|m| m.modified()).is_ok_and(|m| m >= since);
-                let Ok(mail) = std::fs::read_to_string(entry.path()) else { continue };
+                let fresh = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| m >= since);
+                let Ok(mail) = std::fs::read_to_string(entry.path()) else {
+                    continue;
+                };
                 if !fresh || !mail.to_lowercase().contains(&email.to_lowercase()) {
                     continue;
                 }
-                let plain = mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+                let plain = mail
+                    .replace("=\r\n", "")
+                    .replace("=\n", "")
+                    .replace("=3D", "=");
                 if let Some(at) = plain.find("token=") {
                     let token: String = plain[at + 6..]
                         .chars()
@@ -167,5 +197,6 @@ async fn wait_for_link(outbox: &PathBuf, email: &str, since: std::time::SystemTi
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(anyhow!("no magic-link mail in {}", outbox.display())).context("is the server writing mail to its outbox (no SMTP_HOST)?")
+    Err(anyhow!("no magic-link mail in {}", outbox.display()))
+        .context("is the server writing mail to its outbox (no SMTP_HOST)?")
 }

@@ -365,7 +365,9 @@ impl Config {
                 other => {
                     return Err(ConfigError::new(
                         "SMTP_TLS",
-                        format!("expected auto, starttls, opportunistic, tls or none, got {other:?}"),
+                        format!(
+                            "expected auto, starttls, opportunistic, tls or none, got {other:?}"
+                        ),
                     ));
                 }
             },
@@ -769,8 +771,11 @@ mod tests {
         let c = cfg(&[]).expect("defaults");
         assert_eq!(c.auth.magic_link_ttl_minutes, 15);
         assert_eq!(c.auth.login_max_failures, 5);
-        let c = cfg(&[("MAGIC_LINK_TTL_MINUTES", "60"), ("LOGIN_MAX_FAILURES", "3")])
-            .expect("custom");
+        let c = cfg(&[
+            ("MAGIC_LINK_TTL_MINUTES", "60"),
+            ("LOGIN_MAX_FAILURES", "3"),
+        ])
+        .expect("custom");
         assert_eq!(c.auth.magic_link_ttl_minutes, 60);
         assert_eq!(c.auth.login_max_failures, 3);
         for (var, value) in [
@@ -794,15 +799,39 @@ mod tests {
 
     #[test]
     fn ticket_column_overrides() {
-        let c = cfg(&[("MONDAY_TICKET_COLUMNS", "status=status_1, Priority = color_2")]).expect("config");
-        assert_eq!(c.tickets.column_overrides.get("status").map(String::as_str), Some("status_1"));
-        assert_eq!(c.tickets.column_overrides.get("priority").map(String::as_str), Some("color_2"));
+        let c = cfg(&[(
+            "MONDAY_TICKET_COLUMNS",
+            "status=status_1, Priority = color_2",
+        )])
+        .expect("config");
+        assert_eq!(
+            c.tickets.column_overrides.get("status").map(String::as_str),
+            Some("status_1")
+        );
+        assert_eq!(
+            c.tickets
+                .column_overrides
+                .get("priority")
+                .map(String::as_str),
+            Some("color_2")
+        );
         let e = cfg(&[("MONDAY_TICKET_COLUMNS", "colour=c1")]).unwrap_err();
         assert_eq!(e.var, "MONDAY_TICKET_COLUMNS");
-        assert_eq!(cfg(&[("MONDAY_TICKET_COLUMNS", "status")]).unwrap_err().var, "MONDAY_TICKET_COLUMNS");
-        assert_eq!(cfg(&[("OUTBOX_POLL_MS", "0")]).unwrap_err().var, "OUTBOX_POLL_MS");
         assert_eq!(
-            cfg(&[("OUTBOX_RETRY_BASE_MS", "9000"), ("OUTBOX_RETRY_MAX_MS", "10")]).unwrap_err().var,
+            cfg(&[("MONDAY_TICKET_COLUMNS", "status")]).unwrap_err().var,
+            "MONDAY_TICKET_COLUMNS"
+        );
+        assert_eq!(
+            cfg(&[("OUTBOX_POLL_MS", "0")]).unwrap_err().var,
+            "OUTBOX_POLL_MS"
+        );
+        assert_eq!(
+            cfg(&[
+                ("OUTBOX_RETRY_BASE_MS", "9000"),
+                ("OUTBOX_RETRY_MAX_MS", "10")
+            ])
+            .unwrap_err()
+            .var,
             "OUTBOX_RETRY_BASE_MS"
         );
     }

@@ -232,7 +232,9 @@ fn spawn_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     };
     workers.push(tokio::spawn(tickets.clone().run_delivery()));
     let sandbox_wiring = match (&state.sandbox, &state.monday) {
-        (Some(_), Some(monday)) => Some((monday.clone(), state.db.clone(), webhook_url(&state.config))),
+        (Some(_), Some(monday)) => {
+            Some((monday.clone(), state.db.clone(), webhook_url(&state.config)))
+        }
         _ => None,
     };
     workers.push(tokio::spawn(async move {
@@ -240,7 +242,11 @@ fn spawn_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         // on the board reaches us.
         if let Some((monday, db, url)) = sandbox_wiring {
             match crate::tickets::webhooks::ensure(&monday, &db, tickets.board_id(), &url).await {
-                Ok(r) => tracing::info!(url, webhooks = r.len(), "sandbox webhooks point at this server"),
+                Ok(r) => tracing::info!(
+                    url,
+                    webhooks = r.len(),
+                    "sandbox webhooks point at this server"
+                ),
                 Err(e) => tracing::error!(error = %e, "could not register sandbox webhooks"),
             }
         }

@@ -77,6 +77,7 @@ pub async fn issue_and_send(
             retry_after_secs: 3600,
         });
     }
+    magic_links::prune(&state.db, now - Duration::days(1)).await?;
     let token = generate_token()?;
     let expires_at = now + Duration::minutes(cfg.magic_link_ttl_minutes);
     magic_links::insert(&state.db, client.id, sha256_hex(&token), expires_at).await?;

@@ -14,9 +14,9 @@ impl SeedRng {
     /// A generator for one stream of the data set (leads, events, …), so
     /// changing one size does not reshuffle the others.
     pub fn stream(seed: u64, name: &str) -> Self {
-        let salt = name
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01b3));
+        let salt = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01b3)
+        });
         Self::new(seed ^ salt)
     }
 
@@ -43,17 +43,65 @@ impl SeedRng {
 }
 
 const FIRST: &[&str] = &[
-    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis",
-    "Radia", "Tim", "Hedy", "Linus", "Katherine", "John", "Annie", "Guido", "Sophie", "Bjarne",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "Linus",
+    "Katherine",
+    "John",
+    "Annie",
+    "Guido",
+    "Sophie",
+    "Bjarne",
 ];
 const LAST: &[&str] = &[
-    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton",
-    "Ritchie", "Perlman", "Berners-Lee", "Lamarr", "Torvalds", "Johnson", "McCarthy", "Easley",
-    "Rossum", "Wilson", "Stroustrup",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "Torvalds",
+    "Johnson",
+    "McCarthy",
+    "Easley",
+    "Rossum",
+    "Wilson",
+    "Stroustrup",
 ];
 const COMPANY: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Wonka", "Tyrell",
-    "Cyberdyne", "Soylent", "Vandelay", "Pied Piper", "Aperture", "Massive Dynamic",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Vandelay",
+    "Pied Piper",
+    "Aperture",
+    "Massive Dynamic",
 ];
 
 /// A made-up person with a unique, stable email.

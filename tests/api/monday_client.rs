@@ -52,33 +52,36 @@ async fn walks_a_board_to_its_end_and_tracks_the_budget() {
     ids.dedup();
     assert_eq!(ids.len(), 1_200);
     let budget = client.budget().expect("complexity read with every page");
-    assert!(budget.after < budget.before && budget.query > 0, "{budget:?}");
+    assert!(
+        budget.after < budget.before && budget.query > 0,
+        "{budget:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_expired_cursor_restarts_the_walk() {
     let sandbox = spawn_sandbox(|o| o.tickets = 600).await;
-    sandbox.monday().set_cursor_ttl(Duration::from_secs(3));
     let client = client_for(&sandbox, sandbox.monday_token());
     let board = sandbox.tickets_board_id().to_string();
+    let monday = sandbox.monday();
     let calls = Arc::new(AtomicU32::new(0));
     let ids = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
     let seen = client
         .walk_board(&board, |page| {
-            let calls = calls.clone();
             ids.lock().unwrap().extend(page.into_iter().map(|i| i.id));
-            async move {
-                // The first page is slow to process: its cursor expires.
-                if calls.fetch_add(1, Ordering::Relaxed) == 0 {
-                    tokio::time::sleep(Duration::from_millis(3_500)).await;
-                }
-                Ok(())
+            // While the first page is processed its cursor outlives its
+            // lifetime; after the restart cursors live as long as usual.
+            match calls.fetch_add(1, Ordering::Relaxed) {
+                0 => monday.set_cursor_ttl(Duration::ZERO),
+                1 => monday.set_cursor_ttl(Duration::from_secs(3600)),
+                _ => {}
             }
+            async { Ok(()) }
         })
         .await
         .expect("the walk recovers from the expired cursor");
-    // A 600-item board is two pages; more means the walk started over.
-    assert!(calls.load(Ordering::Relaxed) > 2, "no restart happened");
+    // A 600-item board is two pages; a third call means the walk started over.
+    assert_eq!(calls.load(Ordering::Relaxed), 3, "one restart");
     assert_eq!(seen, 600, "the count is of the walk that completed");
     assert_eq!(ids.lock().unwrap().len(), 600, "every item reached");
 }
@@ -97,7 +100,10 @@ async fn waits_out_a_spent_complexity_budget() {
         .await
         .expect("succeeds after the wait");
     assert!(items.is_empty());
-    assert!(started.elapsed() >= Duration::from_secs(1), "honoured retry_in_seconds");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "honoured retry_in_seconds"
+    );
 
     // A wait longer than we accept is reported, not slept through.
     sandbox.faults().update(Upstream::Monday, |f| {
@@ -105,7 +111,10 @@ async fn waits_out_a_spent_complexity_budget() {
         f.retry_after_secs = 60;
     });
     let err = client.items_by_ids(vec!["1".to_owned()]).await.unwrap_err();
-    assert!(matches!(err, MondayError::RateLimited(d) if d == Duration::from_secs(60)), "{err:?}");
+    assert!(
+        matches!(err, MondayError::RateLimited(d) if d == Duration::from_secs(60)),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -152,20 +161,40 @@ async fn board_binding_names_a_missing_column() {
     let sandbox = spawn_sandbox(|_| {}).await;
     let client = client_for(&sandbox, sandbox.monday_token());
     let tickets = sandbox.tickets_board_id().to_string();
-    let board = TicketBoard::bind(&client, &tickets, &Default::default()).await.unwrap();
-    assert!(!board.column(bridgeboard::tickets::board::Field::Status).is_empty());
+    let board = TicketBoard::bind(&client, &tickets, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        !board
+            .column(bridgeboard::tickets::board::Field::Status)
+            .is_empty()
+    );
 
     // The leads board has none of the ticket columns.
     let leads = sandbox.leads_board_id().to_string();
-    let err = TicketBoard::bind(&client, &leads, &Default::default()).await.unwrap_err();
-    assert!(matches!(err, BindError::MissingColumn { title: "Ticket ID", .. }), "{err}");
+    let err = TicketBoard::bind(&client, &leads, &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BindError::MissingColumn {
+                title: "Ticket ID",
+                ..
+            }
+        ),
+        "{err}"
+    );
 
     // And the server refuses to start on it, saying which column is missing.
     let dir = tempfile::tempdir().unwrap();
     let vars = vec![
         ("HOST", "127.0.0.1".to_owned()),
         ("PORT", "0".to_owned()),
-        ("DATABASE_URL", format!("sqlite://{}/bind.db?mode=rwc", dir.path().display())),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/bind.db?mode=rwc", dir.path().display()),
+        ),
         ("DATA_DIR", dir.path().display().to_string()),
         ("MONDAY_API_URL", sandbox.monday_url().to_owned()),
         ("MONDAY_API_TOKEN", sandbox.monday_token().to_owned()),
@@ -191,14 +220,21 @@ async fn setup_board_and_webhooks_from_the_command_line() {
             .env("MONDAY_API_URL", sandbox.monday_url())
             .env("MONDAY_API_TOKEN", sandbox.monday_token())
             .env("CALENDLY_ACCESS_TOKEN", sandbox.calendly_token())
-            .env("DATABASE_URL", format!("sqlite://{}/cli.db?mode=rwc", dir.path().display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/cli.db?mode=rwc", dir.path().display()),
+            )
             .env("PUBLIC_URL", "https://portal.example.com")
             .env("RUST_LOG", "warn")
             .args(args)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         stdout
     };
     let board_id = tokio::task::block_in_place(|| run(&["setup-board", "--name", "Helpdesk"]))
@@ -216,19 +252,28 @@ async fn setup_board_and_webhooks_from_the_command_line() {
             .env("MONDAY_API_TOKEN", sandbox.monday_token())
             .env("CALENDLY_ACCESS_TOKEN", sandbox.calendly_token())
             .env("MONDAY_TICKETS_BOARD_ID", &board_id)
-            .env("DATABASE_URL", format!("sqlite://{}/cli.db?mode=rwc", dir.path().display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/cli.db?mode=rwc", dir.path().display()),
+            )
             .env("RUST_LOG", "warn")
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     // The endpoint must answer Monday's challenge: a real server takes it.
     let app = spawn_app_with(|_| {}).await;
-    let first = tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
+    let first =
+        tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
     assert_eq!(first.matches("created").count(), 5, "{first}");
-    let again = tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
+    let again =
+        tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
     assert_eq!(again.matches("exists").count(), 5, "{again}");
     let ours: Vec<_> = sandbox
         .monday()

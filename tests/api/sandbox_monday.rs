@@ -685,3 +685,109 @@ async fn a_failed_delivery_is_retried() {
     assert_eq!(first["event"]["type"], "update_name");
     assert_eq!(first, second, "the same event is sent again after the 500");
 }
+
+// ---- the served schema against the official one ----
+
+/// `Type.field` / `Type.field(arg)` / `Input.field` → type, `Enum.value` → "",
+/// `Type implements` → interface names, for one SDL document.
+fn shape(sdl: &str) -> std::collections::BTreeMap<String, String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let doc = async_graphql::parser::parse_schema(sdl).expect("SDL parses");
+    let mut out = std::collections::BTreeMap::new();
+    for def in doc.definitions {
+        let TypeSystemDefinition::Type(t) = def else {
+            continue;
+        };
+        let name = t.node.name.node.to_string();
+        let (fields, implements) = match t.node.kind {
+            TypeKind::Object(o) => (o.fields, o.implements),
+            TypeKind::Interface(i) => (i.fields, i.implements),
+            TypeKind::Enum(e) => {
+                for v in e.values {
+                    out.insert(format!("{name}.{}", v.node.value.node), String::new());
+                }
+                continue;
+            }
+            TypeKind::InputObject(i) => {
+                for f in i.fields {
+                    out.insert(
+                        format!("{name}.{}", f.node.name.node),
+                        f.node.ty.node.to_string(),
+                    );
+                }
+                continue;
+            }
+            _ => {
+                out.insert(name, "scalar".into());
+                continue;
+            }
+        };
+        let mut ifaces: Vec<String> = implements.iter().map(|i| i.node.to_string()).collect();
+        ifaces.sort();
+        out.insert(format!("{name} implements"), ifaces.join(","));
+        for f in fields {
+            let field = format!("{name}.{}", f.node.name.node);
+            for a in &f.node.arguments {
+                out.insert(
+                    format!("{field}({})", a.node.name.node),
+                    a.node.ty.node.to_string(),
+                );
+            }
+            out.insert(field, f.node.ty.node.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn every_served_type_field_and_argument_matches_the_official_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/upstream/monday/schema.graphql");
+    let Ok(official) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "skipped: the official Monday SDL is not at {}",
+            path.display()
+        );
+        return;
+    };
+    let official = shape(&official);
+    let ours = shape(&MondaySim::sdl());
+    assert!(ours.contains_key("Query.items_page_by_column_values(columns)"));
+    assert!(ours.contains_key("StatusValue implements"));
+    let mut wrong = Vec::new();
+    for (key, ty) in &ours {
+        if key.ends_with(" implements") {
+            // We serve fewer interfaces than exist; each one we declare must be official.
+            let theirs = official.get(key).cloned().unwrap_or_default();
+            if !ty
+                .split(',')
+                .filter(|i| !i.is_empty())
+                .all(|i| theirs.split(',').any(|t| t == i))
+            {
+                wrong.push(format!("{key}: ours {ty}, official {theirs}"));
+            }
+        } else if official.get(key) != Some(ty) {
+            wrong.push(format!(
+                "{key}: ours {ty:?}, official {:?}",
+                official.get(key)
+            ));
+        }
+    }
+    // Enums must be complete, so every valid value parses.
+    for key in official.keys() {
+        if let Some((ty, _)) = key.split_once('.')
+            && ours
+                .keys()
+                .any(|k| k.starts_with(&format!("{ty}.")) && ours[k].is_empty())
+            && official[key].is_empty()
+            && !ours.contains_key(key)
+        {
+            wrong.push(format!("{key}: enum value missing"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "differences from the official schema:\n{}",
+        wrong.join("\n")
+    );
+}

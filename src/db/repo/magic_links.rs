@@ -28,6 +28,16 @@ pub async fn insert(
     .await
 }
 
+/// Deletes links that expired before `before`; they can never be redeemed
+/// and are older than the hourly request window.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(magic_link::Entity::delete_many()
+        .filter(magic_link::Column::ExpiresAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Links issued to `client_id` since `since` (the per-hour request limit).
 pub async fn count_since(
     db: &impl ConnectionTrait,

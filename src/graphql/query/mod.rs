@@ -16,4 +16,11 @@ pub use tickets::TicketsQuery;
 
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(SystemQuery, AuthQuery, ClientsQuery, ApiKeysQuery, AuditQuery, TicketsQuery);
+pub struct QueryRoot(
+    SystemQuery,
+    AuthQuery,
+    ClientsQuery,
+    ApiKeysQuery,
+    AuditQuery,
+    TicketsQuery,
+);

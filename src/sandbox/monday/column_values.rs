@@ -43,7 +43,8 @@ impl Cv {
         )
     }
     fn value(&self) -> Option<JsonScalar> {
-        self.cell().map(|c| JsonScalar(values::api_value(c)))
+        self.cell()
+            .map(|c| JsonScalar::Encoded(values::api_value_text(c)))
     }
     fn updated_at(&self) -> Option<DateScalar> {
         self.cell().map(|c| DateScalar(iso(c.changed_at)))

@@ -11,31 +11,39 @@ use super::errors::SimError;
 use super::query::{ItemsFilter, Rule, RuleGroup};
 
 /// Monday's `JSON` scalar: served as a JSON-encoded string; accepted either
-/// as such a string (what clients send) or as a literal object.
+/// as such a string (what clients send) or as a literal object. `Encoded`
+/// holds text already encoded, to skip building a document when serving.
 #[derive(Clone, Debug)]
-pub struct JsonScalar(pub Json);
+pub enum JsonScalar {
+    Doc(Json),
+    Encoded(String),
+}
 
 #[Scalar(name = "JSON")]
 impl ScalarType for JsonScalar {
     fn parse(value: Value) -> InputValueResult<Self> {
         value
             .into_json()
-            .map(JsonScalar)
+            .map(JsonScalar::Doc)
             .map_err(|e| InputValueError::custom(e.to_string()))
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        match self {
+            Self::Doc(doc) => Value::String(doc.to_string()),
+            Self::Encoded(text) => Value::String(text.clone()),
+        }
     }
 }
 
 impl JsonScalar {
     /// The document the client meant: a string is decoded when it is JSON.
     pub fn decoded(&self) -> Json {
-        match &self.0 {
-            Json::String(s) => serde_json::from_str(s).unwrap_or_else(|_| self.0.clone()),
-            other => other.clone(),
-        }
+        let text = match self {
+            Self::Doc(Json::String(s)) | Self::Encoded(s) => s,
+            Self::Doc(other) => return other.clone(),
+        };
+        serde_json::from_str(text).unwrap_or_else(|_| Json::String(text.clone()))
     }
 
     /// `column_values`: must decode to an object of column id → value.

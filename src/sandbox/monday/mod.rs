@@ -6,8 +6,12 @@ mod column_values;
 mod complexity;
 mod cursor;
 mod errors;
+mod formats;
 mod http;
 mod inputs;
+mod items;
+mod misc_types;
+mod mutation;
 mod ops;
 mod query;
 mod schema;
@@ -205,13 +209,5 @@ impl MondaySim {
     /// Every item change, whether through the API or the control API.
     pub fn subscribe_changes(&self) -> broadcast::Receiver<ItemChange> {
         self.changes.subscribe()
-    }
-}
-
-#[cfg(test)]
-mod sdl_dump_tmp {
-    #[test]
-    fn dump() {
-        std::fs::write("/tmp/monday_sim.graphql", super::MondaySim::sdl()).unwrap();
     }
 }

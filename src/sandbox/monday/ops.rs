@@ -49,19 +49,26 @@ impl MondaySim {
         self.objs(&[id]).pop()
     }
 
-    pub(super) fn items_by_ids(&self, ids: Option<Vec<u64>>) -> Vec<ItemObj> {
-        match ids {
-            Some(ids) => self.objs(&ids),
-            None => {
-                let all: Vec<u64> = self
-                    .read()
-                    .boards
-                    .iter()
-                    .flat_map(|b| b.item_ids.iter().copied())
-                    .collect();
-                self.objs(&all)
-            }
+    /// Root `items`: the given ids (or every item), one page of them.
+    pub(super) fn items_by_ids(
+        &self,
+        ids: Option<Vec<u64>>,
+        newest_first: bool,
+        skip: usize,
+        limit: usize,
+    ) -> Vec<ItemObj> {
+        let mut ids = ids.unwrap_or_else(|| {
+            self.read()
+                .boards
+                .iter()
+                .flat_map(|b| b.item_ids.iter().copied())
+                .collect()
+        });
+        if newest_first {
+            ids.reverse();
         }
+        let ids: Vec<u64> = ids.into_iter().skip(skip).take(limit).collect();
+        self.objs(&ids)
     }
 
     pub(super) fn first_page(&self, ids: Vec<u64>, limit: i32) -> Result<ItemsResponse, SimError> {

@@ -1,6 +1,6 @@
-//! The object types Monday serves (`Board`, `Item`, `Column`, `Group`,
-//! `ItemsResponse`, `Update`, `Webhook`, `User`, `Complexity`, `Version`),
-//! with the official names and nullability. Each holds an `Arc` snapshot so
+//! The main object types Monday serves (`Board`, `Item`, `Column`, `Group`,
+//! `ItemsResponse`; smaller ones are in `misc_types`), with the official
+//! names and nullability. Each holds an `Arc` snapshot so
 //! field resolution never touches the store lock.
 
 use std::sync::Arc;
@@ -9,14 +9,15 @@ use async_graphql::{Context, ID, Object};
 use serde_json::json;
 
 use super::column_values::{ColumnValue, column_value};
-use super::complexity::Charge;
 use super::errors::{SimError, SimResult, gql};
 use super::inputs::{
-    BoardKind, ColumnType, DateScalar, IsoDateTime, ItemsQuery, JsonScalar, State, VersionKind,
-    WebhookEventType,
+    BoardKind, ColumnType, DateScalar, IsoDateTime, ItemsQuery, JsonScalar, State,
+};
+pub use super::misc_types::{
+    ComplexityObj, UpdateObj, UserObj, VersionObj, WebhookObj, strip_html,
 };
 use super::query::ItemsFilter;
-use super::store::{ACCOUNT_ID, BoardMeta, ColumnRec, ItemRec, USERS, UpdateRec, WebhookRec};
+use super::store::{BoardMeta, ColumnRec, ItemRec};
 use super::values::{ColumnKind, iso};
 use super::{MondaySim, sim};
 
@@ -190,7 +191,7 @@ impl ColumnObj {
         None
     }
     async fn settings(&self) -> Option<JsonScalar> {
-        Some(JsonScalar(self.settings_json()))
+        Some(JsonScalar::Doc(self.settings_json()))
     }
     async fn settings_str(&self) -> String {
         self.settings_json().to_string()
@@ -344,178 +345,6 @@ impl ItemObj {
                 .is_none_or(|ids| ids.contains(&u.id.to_string()))
         });
         Some(list.skip(page * limit).take(limit).map(UpdateObj).collect())
-    }
-}
-
-pub struct UpdateObj(pub UpdateRec);
-
-#[Object(
-    name = "Update",
-    rename_fields = "snake_case",
-    rename_args = "snake_case"
-)]
-impl UpdateObj {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-    async fn body(&self) -> &str {
-        &self.0.body
-    }
-    async fn text_body(&self) -> Option<String> {
-        Some(strip_html(&self.0.body))
-    }
-    async fn item_id(&self) -> Option<String> {
-        Some(self.0.item_id.to_string())
-    }
-    async fn creator_id(&self) -> Option<String> {
-        Some(self.0.creator_id.to_string())
-    }
-    async fn creator(&self) -> Option<UserObj> {
-        UserObj::find(self.0.creator_id)
-    }
-    async fn created_at(&self) -> Option<DateScalar> {
-        Some(date(self.0.created_at))
-    }
-    async fn updated_at(&self) -> Option<DateScalar> {
-        Some(date(self.0.created_at))
-    }
-    async fn edited_at(&self) -> DateScalar {
-        date(self.0.created_at)
-    }
-}
-
-/// Monday's `textBody`: the body without its HTML tags.
-pub fn strip_html(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-pub struct WebhookObj(pub WebhookRec);
-
-#[Object(name = "Webhook", rename_fields = "snake_case")]
-impl WebhookObj {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-    async fn board_id(&self) -> ID {
-        ID(self.0.board_id.to_string())
-    }
-    async fn event(&self) -> WebhookEventType {
-        WebhookEventType::from_name(&self.0.event).unwrap_or(WebhookEventType::ChangeColumnValue)
-    }
-    async fn config(&self) -> Option<String> {
-        self.0.config.as_ref().map(|c| c.to_string())
-    }
-}
-
-pub struct UserObj(pub u64, pub &'static str, pub &'static str);
-
-impl UserObj {
-    pub fn find(id: u64) -> Option<Self> {
-        USERS
-            .iter()
-            .find(|u| u.0 == id)
-            .map(|u| UserObj(u.0, u.1, u.2))
-    }
-}
-
-#[Object(name = "User", rename_fields = "snake_case")]
-impl UserObj {
-    async fn id(&self) -> ID {
-        ID(self.0.to_string())
-    }
-    async fn name(&self) -> &str {
-        self.1
-    }
-    async fn email(&self) -> &str {
-        self.2
-    }
-    async fn title(&self) -> &str {
-        ""
-    }
-    async fn url(&self) -> String {
-        format!("https://sandbox.monday.com/users/{}", self.0)
-    }
-    async fn created_at(&self) -> IsoDateTime {
-        IsoDateTime("2024-01-01T00:00:00Z".into())
-    }
-    async fn account_id(&self) -> ID {
-        ID(ACCOUNT_ID.to_string())
-    }
-    async fn kind(&self) -> &str {
-        "admin"
-    }
-    async fn is_deleted(&self) -> bool {
-        false
-    }
-    async fn time_zone_identifier(&self) -> Option<&str> {
-        Some("Etc/UTC")
-    }
-    async fn account(&self) -> AccountObj {
-        AccountObj
-    }
-}
-
-pub struct AccountObj;
-
-#[Object(name = "Account", rename_fields = "snake_case")]
-impl AccountObj {
-    async fn id(&self) -> ID {
-        ID(ACCOUNT_ID.to_string())
-    }
-    async fn name(&self) -> &str {
-        "Bridgeboard Sandbox"
-    }
-    async fn slug(&self) -> &str {
-        "bridgeboard-sandbox"
-    }
-    async fn show_timeline_weekends(&self) -> bool {
-        true
-    }
-    async fn tier(&self) -> Option<&str> {
-        Some("pro")
-    }
-}
-
-pub struct ComplexityObj(pub Charge);
-
-#[Object(name = "Complexity", rename_fields = "snake_case")]
-impl ComplexityObj {
-    async fn before(&self) -> i32 {
-        i32::try_from(self.0.before).unwrap_or(i32::MAX)
-    }
-    async fn after(&self) -> i32 {
-        i32::try_from(self.0.after).unwrap_or(i32::MAX)
-    }
-    async fn query(&self) -> i32 {
-        i32::try_from(self.0.query).unwrap_or(i32::MAX)
-    }
-    async fn reset_in_x_seconds(&self) -> i32 {
-        i32::try_from(self.0.reset_in_x_seconds).unwrap_or(60)
-    }
-}
-
-pub struct VersionObj(pub &'static str, pub VersionKind);
-
-#[Object(name = "Version", rename_fields = "snake_case")]
-impl VersionObj {
-    async fn display_name(&self) -> &str {
-        self.0
-    }
-    async fn kind(&self) -> VersionKind {
-        self.1
-    }
-    async fn value(&self) -> &str {
-        self.0
     }
 }
 

@@ -2,10 +2,11 @@
 //! write, and the exact `text` / `value` / webhook shapes it reads them back in.
 //! Values are kept compact (one small enum per cell) so 100k-item boards stay lean.
 
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-use serde_json::{Value, json};
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::Value;
 
 use super::errors::SimError;
+pub use super::formats::{api_value, api_value_text, iso, text, webhook_value};
 
 /// The column types the simulator supports (a subset of `ColumnType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,13 +149,6 @@ pub enum Val {
 pub struct Cell {
     pub val: Val,
     pub changed_at: i64,
-}
-
-pub fn iso(ts: i64) -> String {
-    Utc.timestamp_opt(ts, 0)
-        .single()
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
 }
 
 fn bad(kind: ColumnKind, raw: &Value, why: &str) -> SimError {
@@ -335,107 +329,10 @@ fn parse_status(raw: &Value, labels: &mut Vec<Label>, create: bool) -> Result<u1
     })
 }
 
-/// The `text` field: what the board shows.
-pub fn text(val: &Val, labels: &[Label], people: &dyn Fn(u64) -> String) -> String {
-    match val {
-        Val::Text(t) | Val::LongText(t) => t.to_string(),
-        Val::Email { text, .. } => text.to_string(),
-        Val::Phone { phone, .. } => phone.to_string(),
-        Val::Status(i) => labels
-            .iter()
-            .find(|l| l.index == *i)
-            .map(|l| l.text.clone())
-            .unwrap_or_default(),
-        Val::Date { date, time: None } => date.format("%Y-%m-%d").to_string(),
-        Val::Date {
-            date,
-            time: Some(t),
-        } => format!("{} {}", date.format("%Y-%m-%d"), t.format("%H:%M")),
-        Val::Number(n) => number_text(*n),
-        Val::People(ids) => ids
-            .iter()
-            .map(|i| people(*i))
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
-
-pub fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        n.to_string()
-    }
-}
-
-/// The `value` field (a JSON document, served as a JSON-encoded string).
-pub fn api_value(cell: &Cell) -> Value {
-    let changed_at = iso(cell.changed_at);
-    match &cell.val {
-        Val::Text(t) => json!(t.as_ref()),
-        Val::LongText(t) => json!({"text": t.as_ref(), "changed_at": changed_at}),
-        Val::Email { email, text } => {
-            json!({"email": email.as_ref(), "text": text.as_ref(), "changed_at": changed_at})
-        }
-        Val::Phone { phone, country } => {
-            json!({"phone": phone.as_ref(), "countryShortName": country.as_ref(), "changed_at": changed_at})
-        }
-        Val::Status(i) => json!({"index": i, "post_id": null, "changed_at": changed_at}),
-        Val::Date { date, time } => json!({
-            "date": date.format("%Y-%m-%d").to_string(),
-            "icon": null,
-            "time": time.map(|t| t.format("%H:%M:%S").to_string()),
-            "changed_at": changed_at,
-        }),
-        Val::Number(n) => json!(number_text(*n)),
-        Val::People(ids) => json!({
-            "personsAndTeams": ids.iter().map(|i| json!({"id": i, "kind": "person"})).collect::<Vec<_>>(),
-            "changed_at": changed_at,
-        }),
-    }
-}
-
-/// The `value` / `previousValue` of an `update_column_value` webhook event.
-pub fn webhook_value(val: &Val, labels: &[Label], changed_at: i64) -> Value {
-    match val {
-        Val::Text(t) => json!({"value": t.as_ref()}),
-        Val::LongText(t) => json!({"text": t.as_ref()}),
-        Val::Email { email, text } => json!({"email": email.as_ref(), "text": text.as_ref()}),
-        Val::Phone { phone, country } => {
-            json!({"phone": phone.as_ref(), "countryShortName": country.as_ref()})
-        }
-        Val::Status(i) => {
-            let l = labels.iter().find(|l| l.index == *i);
-            json!({
-                "label": {
-                    "index": i,
-                    "text": l.map(|l| l.text.as_str()),
-                    "style": {
-                        "color": l.map(|l| l.color),
-                        "border": l.map(|l| l.border),
-                        "var_name": l.map(|l| l.var_name),
-                    },
-                    "is_done": l.is_some_and(|l| l.done),
-                },
-                "post_id": null,
-            })
-        }
-        Val::Date { date, time } => json!({
-            "date": date.format("%Y-%m-%d").to_string(),
-            "icon": null,
-            "time": time.map(|t| t.format("%H:%M:%S").to_string()),
-        }),
-        Val::Number(n) => json!({"value": n, "unit": null}),
-        Val::People(ids) => json!({
-            "personsAndTeams": ids.iter().map(|i| json!({"id": i, "kind": "person"})).collect::<Vec<_>>(),
-            "changed_at": iso(changed_at),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn status_labels() -> Vec<Label> {
         vec![label(0, "Open", false), label(1, "Closed", true)]
@@ -473,31 +370,6 @@ mod tests {
         .unwrap();
         assert_eq!(v, Some(Val::Status(2)));
         assert_eq!(labels.len(), 3);
-    }
-
-    #[test]
-    fn read_formats_match_monday() {
-        let labels = status_labels();
-        let none = |_: u64| String::new();
-        let cell = |val| Cell { val, changed_at: 0 };
-        assert_eq!(api_value(&cell(Val::Text("hi".into()))), json!("hi"));
-        assert_eq!(api_value(&cell(Val::Status(1)))["index"], json!(1));
-        assert_eq!(text(&Val::Status(1), &labels, &none), "Closed");
-        let d = parse(
-            ColumnKind::Date,
-            &json!({"date": "2026-01-02"}),
-            &mut vec![],
-            false,
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(text(&d, &labels, &none), "2026-01-02");
-        assert_eq!(api_value(&cell(d))["date"], json!("2026-01-02"));
-        assert_eq!(text(&Val::Number(12.0), &labels, &none), "12");
-        assert_eq!(api_value(&cell(Val::Number(2.5))), json!("2.5"));
-        let w = webhook_value(&Val::Status(1), &labels, 0);
-        assert_eq!(w["label"]["text"], json!("Closed"));
-        assert_eq!(w["label"]["is_done"], json!(true));
     }
 
     #[test]

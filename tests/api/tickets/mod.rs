@@ -54,19 +54,25 @@ pub async fn portal_app() -> TestApp {
 pub async fn wait_wired(app: &TestApp) {
     let board = app.sandbox().tickets_board_id();
     eventually("the sandbox webhooks registered", || async {
-        let n = app.sandbox().monday().webhooks().iter().filter(|w| w.board_id == board).count();
+        let n = app
+            .sandbox()
+            .monday()
+            .webhooks()
+            .iter()
+            .filter(|w| w.board_id == board)
+            .count();
         (n >= 5).then_some(())
     })
     .await;
 }
 
-/// Polls `check` until it yields a value; fails the test after 20 s.
+/// Polls `check` until it yields a value; fails the test after a minute.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    for _ in 0..400 {
+    for _ in 0..1200 {
         if let Some(v) = check().await {
             return v;
         }
@@ -220,9 +226,9 @@ pub async fn next_event(ws: &mut WsClient, wait: Duration) -> Option<Value> {
     Some(msg["payload"]["data"]["ticketUpdates"].clone())
 }
 
-/// Skips events until one satisfies `pred` (fails after 20 s).
+/// Skips events until one satisfies `pred` (fails after a minute).
 pub async fn wait_event(ws: &mut WsClient, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while tokio::time::Instant::now() < deadline {
         if let Some(e) = next_event(ws, Duration::from_secs(1)).await
             && pred(&e)

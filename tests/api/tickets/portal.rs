@@ -206,40 +206,30 @@ async fn bad_ticket_input_gets_clear_errors() {
     let admin = app.admin_token().await;
     let (_, _, token) = app.signed_in_client(&admin, "linus@example.com").await;
 
-    let body = app
-        .as_user(
-            &token,
+    let long = "x".repeat(256);
+    for (op, vars, code) in [
+        (
             CREATE_TICKET,
             json!({ "input": { "title": "   " } }),
-        )
-        .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
-    let body = app
-        .as_user(
-            &token,
+            "BAD_USER_INPUT",
+        ),
+        (
             CREATE_TICKET,
-            json!({ "input": { "title": "x".repeat(256) } }),
-        )
-        .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
-    let body = app
-        .as_user(
-            &token,
+            json!({ "input": { "title": long } }),
+            "BAD_USER_INPUT",
+        ),
+        (
             CREATE_TICKET,
             json!({ "input": { "title": "t", "priority": "SOMEDAY" } }),
-        )
-        .await;
-    assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
-    let body = app
-        .as_user(&token, TICKET, json!({ "id": "not-a-uuid" }))
-        .await;
-    assert_eq!(error_code(&body), "NOT_FOUND");
-    let body = app.as_user(&token, TICKETS, json!({ "first": 1000 })).await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
-    let body = app
-        .as_user(&token, TICKETS, json!({ "after": "garbage" }))
-        .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (TICKET, json!({ "id": "not-a-uuid" }), "NOT_FOUND"),
+        (TICKETS, json!({ "first": 1000 }), "BAD_USER_INPUT"),
+        (TICKETS, json!({ "after": "garbage" }), "BAD_USER_INPUT"),
+    ] {
+        let body = app.as_user(&token, op, vars.clone()).await;
+        assert_eq!(error_code(&body), code, "{vars}");
+    }
     // Anonymous callers are turned away.
     let body = app.graphql(TICKETS, json!({})).await;
     assert_eq!(error_code(&body), "UNAUTHENTICATED");

@@ -11,15 +11,17 @@ pub type JSON = serde_json::Value;
 pub type Date = String;
 pub type CompareValue = serde_json::Value;
 
+// rustfmt re-indents attributes inside macro bodies on every run; skip it.
+#[rustfmt::skip]
 macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                                                    schema_path = "schema/monday.graphql",
-                                                    query_path = $file,
-                                                    response_derives = "Debug, Clone",
-                                                    variables_derives = "Debug, Clone"
-                                                )]
+            schema_path = "schema/monday.graphql",
+            query_path = $file,
+            response_derives = "Debug, Clone",
+            variables_derives = "Debug, Clone"
+        )]
         pub struct $name;
     };
 }

@@ -31,6 +31,12 @@ struct Args {
     warmup_seconds: u64,
     #[arg(long)]
     database_url: Option<String>,
+    /// Another query to drive instead (to isolate costs), e.g. "{ version }".
+    #[arg(long)]
+    query: Option<String>,
+    /// Send no credentials (with --query, to measure without auth).
+    #[arg(long)]
+    anonymous: bool,
 }
 
 const QUERY: &str = "query Bench { tickets(first: 50) { edges { node { id number title status priority syncState updatedAt } } pageInfo { hasNextPage endCursor } } }";
@@ -62,7 +68,8 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
 
     let token = sign_in_the_client(&http, &base, &state, args.tickets).await?;
-    let body = Arc::new(json!({ "query": QUERY }).to_string());
+    let body = Arc::new(json!({ "query": args.query.as_deref().unwrap_or(QUERY) }).to_string());
+    let token = if args.anonymous { String::new() } else { token };
 
     eprintln!("warming up for {} s…", args.warmup_seconds);
     run_load(
@@ -218,9 +225,11 @@ async fn run_load(
             let mut lat = Vec::with_capacity(100_000);
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let res = http
-                    .post(&url)
-                    .bearer_auth(&token)
+                let mut req = http.post(&url);
+                if !token.is_empty() {
+                    req = req.bearer_auth(&token);
+                }
+                let res = req
                     .header("content-type", "application/json")
                     .body(body.as_str().to_owned())
                     .send()

@@ -124,33 +124,35 @@ impl TicketService {
         Ok(row)
     }
 
-    /// Applies `change` here and queues it for Monday.
+    /// Applies `change` here and queues what actually changed for Monday.
     pub async fn update(
         &self,
         current: ticket::Model,
         change: Change,
     ) -> Result<ticket::Model, AppError> {
         let now = Utc::now();
-        let mut changed = Vec::new();
         let mut row: ticket::ActiveModel = current.clone().into();
-        if let Some(t) = change.title.as_ref().filter(|t| **t != current.title) {
+        // Only real changes are stored, queued and announced.
+        let mut sent = Change::default();
+        let mut changed = Vec::new();
+        if let Some(t) = change.title.filter(|t| *t != current.title) {
             row.title = Set(t.clone());
+            sent.title = Some(t);
             changed.push("title");
         }
-        if let Some(d) = change
-            .description
-            .as_ref()
-            .filter(|d| **d != current.description)
-        {
+        if let Some(d) = change.description.filter(|d| *d != current.description) {
             row.description = Set(d.clone());
+            sent.description = Some(d);
             changed.push("description");
         }
         if let Some(s) = change.status.filter(|s| s.code() != current.status) {
             row.status = Set(s.code().to_owned());
+            sent.status = Some(s);
             changed.push("status");
         }
         if let Some(p) = change.priority.filter(|p| p.code() != current.priority) {
             row.priority = Set(p.code().to_owned());
+            sent.priority = Some(p);
             changed.push("priority");
         }
         if changed.is_empty() {
@@ -158,19 +160,7 @@ impl TicketService {
         }
         row.updated_at = Set(now);
         row.sync_state = Set(SyncState::Pending.code().to_owned());
-        let payload = serde_json::to_value(Change {
-            title: changed
-                .contains(&"title")
-                .then(|| change.title.clone())
-                .flatten(),
-            description: changed
-                .contains(&"description")
-                .then(|| change.description.clone())
-                .flatten(),
-            status: change.status.filter(|_| changed.contains(&"status")),
-            priority: change.priority.filter(|_| changed.contains(&"priority")),
-        })
-        .map_err(AppError::internal)?;
+        let payload = serde_json::to_value(&sent).map_err(AppError::internal)?;
         let txn = self.db.begin().await?;
         let updated = tickets::update(&txn, row).await?;
         outbox::enqueue(&txn, updated.id, KIND_UPDATE_ITEM, payload, now).await?;

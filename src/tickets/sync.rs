@@ -42,7 +42,7 @@ impl TicketService {
     pub async fn full_sync(&self) -> Result<SyncReport, SyncError> {
         let board = self.board().await?;
         let mut report = SyncReport::default();
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         // Atomics, not Cell: the sync future is spawned and must be Send.
         let counts = (AtomicU64::new(0), AtomicU64::new(0));
         let items = self

@@ -132,7 +132,7 @@ pub async fn update(
 /// Marks synced tickets whose items are no longer on the board as deleted.
 pub async fn mark_missing_deleted(
     db: &impl ConnectionTrait,
-    seen_item_ids: &[String],
+    seen_item_ids: &std::collections::HashSet<String>,
     now: DateTime<Utc>,
 ) -> Result<Vec<ticket::Model>, DbErr> {
     let gone = ticket::Entity::find()

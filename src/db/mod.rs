@@ -77,6 +77,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {
     Migrator::up(db, None).await.map_err(DbError::Migrate)
 }
 
+/// Refreshes the planner's statistics for `table` after a bulk load, so the
+/// hot queries use their indexes at once instead of after the next
+/// autovacuum (PostgreSQL) or never (SQLite, which has no auto-analyze).
+pub async fn analyze(db: &DatabaseConnection, table: &str) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_string(backend, format!("ANALYZE {table}")))
+        .await
+        .map(drop)
+}
+
 /// Readiness: the database answers and our schema is in place.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     let backend = db.get_database_backend();

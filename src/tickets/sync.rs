@@ -68,6 +68,9 @@ impl TicketService {
             report.deleted += 1;
             self.publish(TicketEventKind::Deleted, t, Vec::new());
         }
+        if report.created >= 100 {
+            crate::db::analyze(&self.db, "tickets").await?;
+        }
         tracing::info!(?report, "ticket board synced");
         Ok(report)
     }

@@ -495,7 +495,7 @@ fn tickets_config(env: &Env) -> Result<TicketsConfig, ConfigError> {
         outbox_poll: env.millis("OUTBOX_POLL_MS", 1_000)?,
         retry_base: env.millis("OUTBOX_RETRY_BASE_MS", 1_000)?,
         retry_max: env.millis("OUTBOX_RETRY_MAX_MS", 5 * 60 * 1000)?,
-        lease: env.millis("OUTBOX_LEASE_MS", 60_000)?,
+        lease: env.millis("OUTBOX_LEASE_MS", 300_000)?,
     };
     if cfg.retry_base > cfg.retry_max {
         return Err(ConfigError::new(

@@ -186,11 +186,6 @@ where
     }
 }
 
-/// Resolves the caller from HTTP headers (no peer address known).
-pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppError> {
-    identify_from(state, headers, None).await
-}
-
 /// Resolves the caller from `X-API-Key` or `Authorization: Bearer …`. No
 /// credentials means anonymous; bad credentials are an error rather than a
 /// silent downgrade, so a client notices its session ended.
@@ -218,13 +213,6 @@ pub async fn identify_from(
 /// Resolves the caller from a WebSocket `connection_init` payload. Accepts
 /// `{"Authorization": "Bearer …"}`, `{"authorization": …}`, `{"token": …}`
 /// and `{"X-API-Key": …}` (or `apiKey`).
-pub async fn identify_ws(
-    state: &AppState,
-    payload: &serde_json::Value,
-) -> Result<Identity, AppError> {
-    identify_ws_from(state, payload, None).await
-}
-
 pub async fn identify_ws_from(
     state: &AppState,
     payload: &serde_json::Value,

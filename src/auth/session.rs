@@ -43,7 +43,7 @@ pub async fn login(
 ) -> Result<(IssuedToken, user::Model), AppError> {
     let username = normalize_username(username);
     let throttle = &state.auth.login_throttle;
-    throttle.check(&username, ip)?;
+    let attempt = throttle.begin(&username, ip)?;
 
     let user = users::find_by_username(&state.db, &username).await?;
     let ok = password::verify(
@@ -54,7 +54,6 @@ pub async fn login(
     let user = match user {
         Some(u) if ok => u,
         _ => {
-            throttle.record_failure(&username, ip);
             audit::record_as(
                 state,
                 format!("staff:{username}"),
@@ -68,7 +67,7 @@ pub async fn login(
             ));
         }
     };
-    throttle.record_success(&username);
+    throttle.succeeded(&username, ip, attempt);
     let issued = jwt::issue_staff(&state.keys, user.id, state.config.jwt.expiration_hours)?;
     audit::record_as(
         state,

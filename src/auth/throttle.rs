@@ -63,6 +63,49 @@ impl LoginThrottle {
         }
     }
 
+    /// Starts a login attempt: refused while throttled, otherwise counted as
+    /// a failure at once (under the same lock as the check), so parallel
+    /// guesses cannot all pass the check before any of them is recorded.
+    /// `succeeded` takes the count back.
+    pub fn begin(&self, username: &str, ip: Option<IpAddr>) -> Result<Instant, AppError> {
+        let mut map = self.lock();
+        let now = Instant::now();
+        let mut wait = Duration::ZERO;
+        let keys = self.keys(username, ip);
+        for (key, limit) in &keys {
+            if let Some(q) = map.get_mut(key) {
+                prune(q, now, self.window);
+                if q.len() >= *limit as usize
+                    && let Some(oldest) = q.front()
+                {
+                    wait = wait.max(self.window.saturating_sub(now - *oldest));
+                }
+            }
+        }
+        if !wait.is_zero() {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        for (key, _) in keys {
+            map.entry(key).or_default().push_back(now);
+        }
+        Ok(now)
+    }
+
+    /// The attempt begun at `at` was a good password: clears the username's
+    /// failures and returns the IP's reserved slot.
+    pub fn succeeded(&self, username: &str, ip: Option<IpAddr>, at: Instant) {
+        let mut map = self.lock();
+        map.remove(&Key::User(username.to_owned()));
+        if let Some(ip) = ip
+            && let Some(q) = map.get_mut(&Key::Ip(ip))
+            && let Some(pos) = q.iter().rposition(|t| *t == at)
+        {
+            q.remove(pos);
+        }
+    }
+
     pub fn record_failure(&self, username: &str, ip: Option<IpAddr>) {
         let now = Instant::now();
         let mut map = self.lock();
@@ -141,6 +184,19 @@ mod tests {
         t.record_failure("b", ip);
         assert!(t.check("c", ip).is_err());
         assert!(t.check("c", "10.0.0.3".parse().ok()).is_ok());
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_outrun_the_limit() {
+        let t = throttle(3, 100);
+        let ip: Option<IpAddr> = "10.0.0.4".parse().ok();
+        // Begun together, before any verdict: only the first three pass.
+        let begun: Vec<_> = (0..10).map(|_| t.begin("ada", ip)).collect();
+        assert_eq!(begun.iter().filter(|r| r.is_ok()).count(), 3);
+        if let Some(Ok(at)) = begun.into_iter().next() {
+            t.succeeded("ada", ip, at);
+        }
+        assert!(t.begin("ada", ip).is_ok(), "a success clears the username");
     }
 
     #[test]

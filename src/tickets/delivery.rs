@@ -175,17 +175,22 @@ impl TicketService {
                     .ok_or_else(|| {
                         DeliveryError::Malformed(format!("comment {comment_id} is gone"))
                     })?;
-                let update_id = match &comment.monday_update_id {
-                    Some(id) => id.clone(),
-                    None => {
-                        let body = format!(
-                            "{} ({}): {}",
-                            comment.author_name,
-                            comment.author_kind.to_lowercase(),
-                            comment.body
-                        );
-                        self.monday.create_update(&item_id, &body).await?
-                    }
+                let body = update_text(&comment);
+                let earlier = if entry.attempts > 1 && comment.monday_update_id.is_none() {
+                    // An earlier attempt may have posted it without hearing back.
+                    self.monday
+                        .items_by_ids(vec![item_id.clone()])
+                        .await?
+                        .into_iter()
+                        .flat_map(|i| i.updates)
+                        .find(|u| u.text.trim() == body.trim())
+                        .map(|u| u.id)
+                } else {
+                    None
+                };
+                let update_id = match comment.monday_update_id.clone().or(earlier) {
+                    Some(id) => id,
+                    None => self.monday.create_update(&item_id, &body).await?,
                 };
                 self.finish(entry, ticket, None, Some((comment, update_id)))
                     .await
@@ -293,4 +298,15 @@ impl TicketService {
         }
         Ok(())
     }
+}
+
+/// The text a comment of ours has as a Monday update. Sync recognises our own
+/// updates by it, so both sides must use this one function.
+pub fn update_text(c: &crate::db::entities::ticket_comment::Model) -> String {
+    format!(
+        "{} ({}): {}",
+        c.author_name,
+        c.author_kind.to_lowercase(),
+        c.body
+    )
 }

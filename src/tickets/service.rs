@@ -2,7 +2,6 @@
 //! stored together with its outbox entry in one transaction, so what a client
 //! submits is kept even while Monday is down, and reaches Monday later.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -28,7 +27,6 @@ pub struct TicketService {
     pub(super) db: DatabaseConnection,
     pub(super) monday: Arc<MondayClient>,
     pub(super) board_id: String,
-    overrides: HashMap<String, String>,
     board: RwLock<Option<Arc<TicketBoard>>>,
     pub(super) events: Arc<dyn EventBus>,
     pub(super) wake: Notify,
@@ -54,7 +52,6 @@ impl TicketService {
             db,
             monday,
             board_id,
-            overrides: cfg.column_overrides.clone(),
             board: RwLock::new(None),
             events,
             wake: Notify::new(),
@@ -72,8 +69,9 @@ impl TicketService {
         if let Some(b) = self.board.read().await.as_ref() {
             return Ok(b.clone());
         }
-        let bound =
-            Arc::new(TicketBoard::bind(&self.monday, &self.board_id, &self.overrides).await?);
+        let bound = Arc::new(
+            TicketBoard::bind(&self.monday, &self.board_id, &self.cfg.column_overrides).await?,
+        );
         *self.board.write().await = Some(bound.clone());
         Ok(bound)
     }

@@ -42,6 +42,9 @@ impl TicketService {
     pub async fn full_sync(&self) -> Result<SyncReport, SyncError> {
         let board = self.board().await?;
         let mut report = SyncReport::default();
+        // Only items we knew before the walk can have vanished: one created
+        // meanwhile is missing from the walk's snapshot, not from the board.
+        let linked = tickets::linked_item_ids(&self.db).await?;
         let mut seen = HashSet::new();
         // Atomics, not Cell: the sync future is spawned and must be Send.
         let counts = (AtomicU64::new(0), AtomicU64::new(0));
@@ -64,7 +67,8 @@ impl TicketService {
         report.created = counts.0.load(Ordering::Relaxed);
         report.updated = counts.1.load(Ordering::Relaxed);
         report.items = items;
-        for t in tickets::mark_missing_deleted(&self.db, &seen, Utc::now()).await? {
+        let gone: Vec<String> = linked.difference(&seen).cloned().collect();
+        for t in tickets::mark_items_deleted(&self.db, gone, Utc::now()).await? {
             report.deleted += 1;
             self.publish(TicketEventKind::Deleted, t, Vec::new());
         }
@@ -96,8 +100,15 @@ impl TicketService {
         Ok(())
     }
 
-    /// Marks a ticket deleted because its item was deleted in Monday.
+    /// Marks a ticket deleted because its item was deleted in Monday. The
+    /// event is checked against Monday first: an unsigned (or forged)
+    /// delivery cannot hide a ticket whose item still exists.
     pub async fn apply_deleted(&self, item_id: &str) -> Result<(), SyncError> {
+        let still_there = self.monday.items_by_ids(vec![item_id.to_owned()]).await?;
+        if let Some(item) = still_there.first() {
+            self.apply_item(item).await?;
+            return Ok(());
+        }
         if let Some(t) = tickets::find_by_item(&self.db, item_id).await?
             && t.deleted_at.is_none()
         {
@@ -124,8 +135,16 @@ impl TicketService {
             },
         };
         let result = match existing {
-            None => self.insert_from_item(item, &f).await?,
-            Some(t) => self.merge_item(t, item, &f).await?,
+            // Our own item whose creation we never recorded (a crash between
+            // Monday's create and our commit): link it.
+            Some(t) if t.monday_item_id.is_none() => self.merge_item(t, item, &f).await?,
+            Some(t) if t.monday_item_id.as_deref() == Some(&item.id) => {
+                self.merge_item(t, item, &f).await?
+            }
+            // A copy of another ticket's item (Monday's "duplicate" copies the
+            // Ticket ID column): a ticket of its own, never a takeover.
+            Some(_) => self.insert_from_item(item, &f, false).await?,
+            None => self.insert_from_item(item, &f, true).await?,
         };
         let comments_added = self
             .merge_comments(item, result.as_ref().map(|r| &r.0))
@@ -148,12 +167,15 @@ impl TicketService {
         Ok(out)
     }
 
+    /// `key_free`: the item's Ticket ID is not any local ticket's id, so the
+    /// new ticket may take it.
     async fn insert_from_item(
         &self,
         item: &MondayItem,
         f: &ItemFields,
+        key_free: bool,
     ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
-        let client_id = self.discover_client(f).await?;
+        let client_id = self.discover_client(f, true).await?;
         let now = Utc::now();
         let t = tickets::insert(
             &self.db,
@@ -162,6 +184,7 @@ impl TicketService {
                     .ticket_id
                     .as_deref()
                     .and_then(|s| s.parse().ok())
+                    .filter(|_| key_free)
                     .unwrap_or_else(Uuid::new_v4)),
                 client_id: Set(client_id),
                 title: Set(f.title.clone()),
@@ -222,8 +245,10 @@ impl TicketService {
             row.priority = Set(p.code().to_owned());
             changed.push("priority");
         }
+        // Attach an existing client only: a ticket without one may belong to
+        // a client an admin deleted, who must not come back by this route.
         if t.client_id.is_none()
-            && let Some(c) = self.discover_client(f).await?
+            && let Some(c) = self.discover_client(f, false).await?
         {
             row.client_id = Set(Some(c));
             changed.push("client");
@@ -301,9 +326,10 @@ impl TicketService {
             {
                 continue;
             }
-            let ours = existing
-                .iter()
-                .find(|c| c.monday_update_id.is_none() && u.text.trim().ends_with(c.body.trim()));
+            let ours = existing.iter().find(|c| {
+                c.monday_update_id.is_none()
+                    && u.text.trim() == super::delivery::update_text(c).trim()
+            });
             if let Some(c) = ours {
                 let mut row: ticket_comment::ActiveModel = c.clone().into();
                 row.monday_update_id = Set(Some(u.id.clone()));
@@ -331,7 +357,11 @@ impl TicketService {
 
     /// Finds the ticket's client by email or portal id, creating one for an
     /// email we have not seen: that is how staff-created tickets get owners.
-    async fn discover_client(&self, f: &ItemFields) -> Result<Option<Uuid>, SyncError> {
+    async fn discover_client(
+        &self,
+        f: &ItemFields,
+        create: bool,
+    ) -> Result<Option<Uuid>, SyncError> {
         if let Some(email) = &f.client_email
             && let Some(c) = clients::find_by_email(&self.db, email).await?
         {
@@ -342,7 +372,7 @@ impl TicketService {
         {
             return Ok(Some(c.id));
         }
-        let Some(email) = &f.client_email else {
+        let Some(email) = f.client_email.as_ref().filter(|_| create) else {
             return Ok(None);
         };
         let now = Utc::now();

@@ -129,29 +129,36 @@ pub async fn update(
     row.update(db).await
 }
 
-/// Marks synced tickets whose items are no longer on the board as deleted.
-pub async fn mark_missing_deleted(
+/// Item ids of the live tickets linked to a Monday item.
+pub async fn linked_item_ids(
     db: &impl ConnectionTrait,
-    seen_item_ids: &std::collections::HashSet<String>,
-    now: DateTime<Utc>,
-) -> Result<Vec<ticket::Model>, DbErr> {
-    let gone = ticket::Entity::find()
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    let rows: Vec<Option<String>> = ticket::Entity::find()
+        .select_only()
+        .column(ticket::Column::MondayItemId)
         .filter(ticket::Column::MondayItemId.is_not_null())
         .filter(ticket::Column::DeletedAt.is_null())
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .filter(|t| {
-            t.monday_item_id
-                .as_ref()
-                .is_some_and(|id| !seen_item_ids.contains(id))
-        })
-        .collect::<Vec<_>>();
-    let mut out = Vec::with_capacity(gone.len());
-    for t in gone {
-        let mut row: ticket::ActiveModel = t.into();
-        row.deleted_at = Set(Some(now));
-        out.push(row.update(db).await?);
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
+/// Marks the tickets of these (vanished) items deleted; returns them.
+pub async fn mark_items_deleted(
+    db: &impl ConnectionTrait,
+    item_ids: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<Vec<ticket::Model>, DbErr> {
+    let mut out = Vec::with_capacity(item_ids.len());
+    for id in item_ids {
+        if let Some(t) = find_by_item(db, &id).await?
+            && t.deleted_at.is_none()
+        {
+            let mut row: ticket::ActiveModel = t.into();
+            row.deleted_at = Set(Some(now));
+            out.push(row.update(db).await?);
+        }
     }
     Ok(out)
 }

@@ -8,6 +8,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::auth::Identity;
 use crate::auth::guard::{RoleGuard, app_state, identity};
+use crate::db::repo::sessions;
 use crate::graphql::query::tickets::parse_id;
 use crate::graphql::types::tickets::TicketEvent;
 
@@ -32,10 +33,27 @@ impl TicketSubscription {
             Identity::Client { client_id, .. } => Some(*client_id),
             _ => None,
         };
-        Ok(state.events.subscribe().filter_map(move |e| {
-            let visible = owner.is_none_or(|c| e.ticket.client_id == Some(c))
-                && only.is_none_or(|t| e.ticket.id == t);
-            async move { visible.then(|| TicketEvent::from(e)) }
-        }))
+        // A session that ends (logout, password change, deleted client) ends
+        // its open subscriptions too: checked before each delivery.
+        let jti = identity(ctx).jti().map(str::to_owned);
+        let db = state.db.clone();
+        Ok(state
+            .events
+            .subscribe()
+            .filter(move |e| {
+                let visible = owner.is_none_or(|c| e.ticket.client_id == Some(c))
+                    && only.is_none_or(|t| e.ticket.id == t);
+                async move { visible }
+            })
+            .take_while(move |_| {
+                let (db, jti) = (db.clone(), jti.clone());
+                async move {
+                    match jti {
+                        Some(j) => !sessions::is_revoked(&db, &j).await.unwrap_or(true),
+                        None => true,
+                    }
+                }
+            })
+            .map(TicketEvent::from))
     }
 }

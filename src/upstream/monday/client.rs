@@ -96,6 +96,25 @@ impl MondayClient {
         &self,
         variables: Q::Variables,
     ) -> Result<Q::ResponseData, MondayError> {
+        self.execute::<Q>(variables, true).await
+    }
+
+    /// Runs a mutation that must not be sent twice (it creates something).
+    /// A timeout or 5xx may mean Monday acted without answering, so those are
+    /// returned rather than retried: the caller retries after checking. A 429
+    /// is still waited out, since Monday refused that request.
+    pub async fn run_once<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> Result<Q::ResponseData, MondayError> {
+        self.execute::<Q>(variables, false).await
+    }
+
+    async fn execute<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+        retry_unavailable: bool,
+    ) -> Result<Q::ResponseData, MondayError> {
         let body = serde_json::to_value(Q::build_query(variables))
             .map_err(|e| MondayError::Protocol(e.to_string()))?;
         self.pace().await;
@@ -111,7 +130,7 @@ impl MondayClient {
             };
             let wait = match &err {
                 MondayError::RateLimited(wait) if *wait <= self.retry.max_rate_limit_wait => *wait,
-                MondayError::Unavailable(_) => self.backoff(attempt),
+                MondayError::Unavailable(_) if retry_unavailable => self.backoff(attempt),
                 _ => return Err(err),
             };
             if attempt >= self.retry.max_attempts {

@@ -149,7 +149,7 @@ impl MondayClient {
         values: serde_json::Value,
     ) -> Result<String, MondayError> {
         let data = self
-            .run::<ops::CreateItem>(ops::create_item::Variables {
+            .run_once::<ops::CreateItem>(ops::create_item::Variables {
                 board_id: board_id.to_owned(),
                 group_id: None,
                 name: name.to_owned(),
@@ -178,7 +178,7 @@ impl MondayClient {
 
     pub async fn create_update(&self, item_id: &str, body: &str) -> Result<String, MondayError> {
         let data = self
-            .run::<ops::CreateUpdate>(ops::create_update::Variables {
+            .run_once::<ops::CreateUpdate>(ops::create_update::Variables {
                 item_id: item_id.to_owned(),
                 body: body.to_owned(),
             })

@@ -158,3 +158,79 @@ async fn paging_through_two_thousand_tickets() {
     assert_eq!(pages, 20);
     assert_eq!(mine, all, "the one client owns every seeded ticket");
 }
+
+#[tokio::test]
+async fn a_copied_item_does_not_take_over_the_original_ticket() {
+    use bridgeboard::tickets::board::Field;
+
+    let app = portal_app().await;
+    let admin = app.admin_token().await;
+    let (_, _, alice) = app.signed_in_client(&admin, "alice@example.com").await;
+    let (_, _, bob) = app.signed_in_client(&admin, "bob@example.com").await;
+    let t = app
+        .create_ticket(&alice, json!({ "title": "Alice's original" }))
+        .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let item = app.wait_synced(&alice, &id).await;
+
+    // Staff duplicate the item in Monday (the copy keeps the Ticket ID
+    // column) and hand the copy to Bob.
+    let tickets = app.state.tickets.as_ref().unwrap();
+    let board = tickets.board().await.unwrap();
+    let values = json!({
+        board.column(Field::TicketId): id,
+        board.column(Field::ClientEmail): { "email": "bob@example.com", "text": "bob@example.com" },
+    });
+    let monday = app.state.monday.as_ref().unwrap();
+    monday
+        .create_item(&board.board_id, "Bob's copy", values)
+        .await
+        .unwrap();
+
+    let copy = eventually("Bob's ticket from the copy", || async {
+        let body = app.as_user(&bob, TICKETS, json!({})).await;
+        body["data"]["tickets"]["edges"][0]["node"]
+            .as_object()
+            .cloned()
+    })
+    .await;
+    assert_eq!(copy["title"], "Bob's copy");
+    assert_ne!(copy["id"], id.as_str(), "a ticket of its own");
+    let original = data(app.ticket(&alice, &id).await)["ticket"].clone();
+    assert_eq!(original["title"], "Alice's original");
+    assert_eq!(original["mondayItemId"], item.to_string());
+}
+
+#[tokio::test]
+async fn logging_out_ends_an_open_subscription() {
+    let app = portal_app().await;
+    let admin = app.admin_token().await;
+    let (_, _, token) = app.signed_in_client(&admin, "leaver@example.com").await;
+    let mut ws = app.subscribe_tickets(&token, None).await;
+    let t = app
+        .create_ticket(&token, json!({ "title": "Before logout" }))
+        .await;
+    wait_event(&mut ws, "own ticket", |e| e["kind"] == "CREATED").await;
+    let item = app.wait_synced(&token, t["id"].as_str().unwrap()).await;
+
+    let body = app.as_user(&token, "mutation { logout }", json!({})).await;
+    assert_eq!(data(body)["logout"], true);
+    app.sandbox()
+        .monday()
+        .staff_set_status(item, "Resolved")
+        .unwrap();
+
+    // The next event is not delivered: the stream completes instead.
+    let mut ended = false;
+    while let Some(msg) = ws.next_json(Duration::from_secs(3)).await {
+        assert_ne!(
+            msg["payload"]["data"]["ticketUpdates"]["ticket"]["status"], "RESOLVED",
+            "{msg}"
+        );
+        if msg["type"] == "complete" {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the subscription ended after logout");
+}

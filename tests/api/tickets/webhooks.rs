@@ -143,6 +143,19 @@ async fn bad_and_repeated_deliveries() {
         "type": "create_update", "boardId": board, "pulseId": item, "triggerUuid": "same-trigger",
         "body": "<p>hi</p>", "textBody": "hi", "updateId": 1
     }});
+    // A forged delete for an item that still exists hides nothing.
+    let forged = json!({ "event": {
+        "type": "delete_pulse", "boardId": board, "itemId": item, "triggerUuid": "forged-delete"
+    }});
+    let (status, _) = post(&app, forged, None).await;
+    assert_eq!(status, 200);
+    let still = app.ticket(&token, &id).await;
+    assert_eq!(
+        data(still)["ticket"]["id"],
+        id.as_str(),
+        "the ticket is still there"
+    );
+
     let (s1, b1) = post(&app, delivery.clone(), None).await;
     let (s2, b2) = post(&app, delivery, None).await;
     assert_eq!((s1, b1["status"].as_str()), (200, Some("applied")));

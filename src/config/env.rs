@@ -1,0 +1,113 @@
+//! Reading raw variables: the typed getters every section parser uses, with
+//! the error messages that name the variable.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use super::{ConfigError, StaffSeed};
+
+/// The raw variables; empty values count as unset, as shells and `.env` files
+/// commonly write `FOO=` to mean "not configured".
+pub(super) struct Env(pub(super) HashMap<String, String>);
+
+impl Env {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    pub(super) fn first(&self, keys: &[&str]) -> Option<&str> {
+        keys.iter().find_map(|k| self.get(k))
+    }
+
+    pub(super) fn secret(&self, keys: &[&str]) -> Option<SecretString> {
+        self.first(keys).map(|v| SecretString::from(v.to_owned()))
+    }
+
+    pub(super) fn parse_or<T: std::str::FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(var) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ConfigError::new(var, format!("expected {what}, got {v:?}"))),
+        }
+    }
+
+    /// A positive duration in milliseconds.
+    pub(super) fn millis(
+        &self,
+        var: &'static str,
+        default_ms: u64,
+    ) -> Result<Duration, ConfigError> {
+        let ms = self.parse_or(var, default_ms, "a whole number of milliseconds")?;
+        if ms == 0 {
+            return Err(ConfigError::new(var, "must be greater than 0"));
+        }
+        Ok(Duration::from_millis(ms))
+    }
+
+    pub(super) fn board_id(&self, keys: &[&'static str]) -> Result<Option<String>, ConfigError> {
+        let Some((var, v)) = keys.iter().find_map(|k| self.get(k).map(|v| (*k, v))) else {
+            return Ok(None);
+        };
+        if v.chars().all(|c| c.is_ascii_digit()) {
+            Ok(Some(v.to_owned()))
+        } else {
+            Err(ConfigError::new(
+                var,
+                format!("expected a numeric board id, got {v:?}"),
+            ))
+        }
+    }
+
+    pub(super) fn staff_seed(
+        &self,
+        user_var: &'static str,
+        pass_var: &'static str,
+    ) -> Result<Option<StaffSeed>, ConfigError> {
+        match (self.get(user_var), self.get(pass_var)) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConfigError::new(
+                pass_var,
+                format!("must be set when {user_var} is set"),
+            )),
+            (None, Some(_)) => Err(ConfigError::new(
+                user_var,
+                format!("must be set when {pass_var} is set"),
+            )),
+            (Some(u), Some(p)) => {
+                if p.len() < 8 {
+                    return Err(ConfigError::new(pass_var, "must be at least 8 characters"));
+                }
+                Ok(Some(StaffSeed {
+                    username: u.to_owned(),
+                    password: SecretString::from(p.to_owned()),
+                }))
+            }
+        }
+    }
+}
+
+pub(super) fn parse_url(var: &'static str, v: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(v).map_err(|e| ConfigError::new(var, format!("{v:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(var, "expected an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+pub(super) fn is_api_version(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit)
+}

@@ -1,0 +1,167 @@
+//! Configuration parsing: defaults, legacy names, and errors that name the variable.
+
+use super::*;
+use secrecy::ExposeSecret;
+
+fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::from_vars(vars.iter().map(|(k, v)| (*k, *v)))
+}
+
+#[test]
+fn defaults_are_usable() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(c.server.port, 8080);
+    assert_eq!(c.database.url.expose_secret(), DEFAULT_DATABASE_URL);
+    assert_eq!(c.monday.api_version, "2026-10");
+    assert_eq!(c.jwt.expiration_hours, 24);
+    assert!(c.sandbox_mode());
+    assert_eq!(
+        c.mail.magic_link_url.as_str(),
+        "http://127.0.0.1:8080/auth/magic"
+    );
+}
+
+#[test]
+fn legacy_names_are_accepted() {
+    let c = cfg(&[
+        ("MONDAY_API_KEY", "tok"),
+        ("MONDAY_BOARD_ID", "123"),
+        ("CALENDLY_API_KEY", "cal"),
+        ("CLEVERLY_ADMIN_USER", "boss"),
+        ("CLEVERLY_ADMIN_PASSWORD", "long-enough-pw"),
+    ])
+    .expect("config");
+    assert_eq!(c.monday.tickets_board_id.as_deref(), Some("123"));
+    assert!(c.monday.api_token.is_some());
+    assert!(!c.sandbox_mode());
+    assert_eq!(c.admin.admins[0].username, "boss");
+}
+
+#[test]
+fn bad_values_name_the_variable() {
+    let e = cfg(&[("PORT", "eighty")]).unwrap_err();
+    assert_eq!(e.var, "PORT");
+    assert!(e.to_string().contains("\"eighty\""), "{e}");
+    assert_eq!(cfg(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
+    assert_eq!(
+        cfg(&[("MONDAY_BOARD_ID", "abc")]).unwrap_err().var,
+        "MONDAY_BOARD_ID"
+    );
+    assert_eq!(
+        cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
+        "DATABASE_URL"
+    );
+    assert_eq!(
+        cfg(&[("ADMIN_USER", "root")]).unwrap_err().var,
+        "ADMIN_PASSWORD"
+    );
+    assert_eq!(
+        cfg(&[("JWT_SECRET_KEY", "short")]).unwrap_err().var,
+        "JWT_SECRET_KEY"
+    );
+    assert_eq!(
+        cfg(&[("PIPELINE_CRON", "* *")]).unwrap_err().var,
+        "PIPELINE_CRON"
+    );
+    assert_eq!(
+        cfg(&[("SANDBOX_LEADS", "many")]).unwrap_err().var,
+        "SANDBOX_LEADS"
+    );
+    assert_eq!(
+        cfg(&[("SANDBOX_CLIENTS", "0")]).unwrap_err().var,
+        "SANDBOX_CLIENTS"
+    );
+}
+
+#[test]
+fn auth_limits_have_defaults_and_are_validated() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(c.auth.magic_link_ttl_minutes, 15);
+    assert_eq!(c.auth.login_max_failures, 5);
+    let c = cfg(&[
+        ("MAGIC_LINK_TTL_MINUTES", "60"),
+        ("LOGIN_MAX_FAILURES", "3"),
+    ])
+    .expect("custom");
+    assert_eq!(c.auth.magic_link_ttl_minutes, 60);
+    assert_eq!(c.auth.login_max_failures, 3);
+    for (var, value) in [
+        ("MAGIC_LINK_TTL_MINUTES", "0"),
+        ("MAGIC_LINK_TTL_MINUTES", "soon"),
+        ("MAGIC_LINK_MAX_PER_HOUR", "0"),
+        ("LOGIN_MAX_FAILURES", "-1"),
+        ("LOGIN_THROTTLE_MINUTES", "999999"),
+    ] {
+        assert_eq!(cfg(&[(var, value)]).unwrap_err().var, var, "{var}={value}");
+    }
+}
+
+#[test]
+fn smtp_tls_modes() {
+    assert_eq!(cfg(&[]).expect("default").mail.smtp_tls, SmtpTls::Auto);
+    let c = cfg(&[("SMTP_TLS", "starttls")]).expect("starttls");
+    assert_eq!(c.mail.smtp_tls, SmtpTls::Starttls);
+    assert_eq!(cfg(&[("SMTP_TLS", "maybe")]).unwrap_err().var, "SMTP_TLS");
+}
+
+#[test]
+fn ticket_column_overrides() {
+    let c = cfg(&[(
+        "MONDAY_TICKET_COLUMNS",
+        "status=status_1, Priority = color_2",
+    )])
+    .expect("config");
+    assert_eq!(
+        c.tickets.column_overrides.get("status").map(String::as_str),
+        Some("status_1")
+    );
+    assert_eq!(
+        c.tickets
+            .column_overrides
+            .get("priority")
+            .map(String::as_str),
+        Some("color_2")
+    );
+    let e = cfg(&[("MONDAY_TICKET_COLUMNS", "colour=c1")]).unwrap_err();
+    assert_eq!(e.var, "MONDAY_TICKET_COLUMNS");
+    assert_eq!(
+        cfg(&[("MONDAY_TICKET_COLUMNS", "status")]).unwrap_err().var,
+        "MONDAY_TICKET_COLUMNS"
+    );
+    assert_eq!(
+        cfg(&[("OUTBOX_POLL_MS", "0")]).unwrap_err().var,
+        "OUTBOX_POLL_MS"
+    );
+    assert_eq!(
+        cfg(&[
+            ("OUTBOX_RETRY_BASE_MS", "9000"),
+            ("OUTBOX_RETRY_MAX_MS", "10")
+        ])
+        .unwrap_err()
+        .var,
+        "OUTBOX_RETRY_BASE_MS"
+    );
+}
+
+#[test]
+fn secrets_stay_out_of_debug_output() {
+    let c = cfg(&[
+        ("MONDAY_API_TOKEN", "monday-token-value"),
+        ("JWT_SECRET_KEY", "jwt-secret-value-that-is-long-enough"),
+        ("SMTP_PASSWORD", "smtp-password-value"),
+        ("ADMIN_USER", "admin"),
+        ("ADMIN_PASSWORD", "admin-password-value"),
+        ("DATABASE_URL", "postgres://u:db-password-value@h/db"),
+    ])
+    .expect("config");
+    let debug = format!("{c:?}");
+    for secret in [
+        "monday-token-value",
+        "jwt-secret-value",
+        "smtp-password-value",
+        "admin-password-value",
+        "db-password-value",
+    ] {
+        assert!(!debug.contains(secret), "{secret} leaked into Debug output");
+    }
+}

@@ -55,12 +55,10 @@ impl TicketService {
                 let counts = &counts;
                 let fut = self.apply_page(page);
                 async move {
-                    let (c, u) = fut
-                        .await
-                        .map_err(|e| MondayError::Protocol(e.to_string()))?;
+                    let (c, u) = fut.await?;
                     counts.0.fetch_add(c, Ordering::Relaxed);
                     counts.1.fetch_add(u, Ordering::Relaxed);
-                    Ok(())
+                    Ok::<(), SyncError>(())
                 }
             })
             .await?;
@@ -93,7 +91,6 @@ impl TicketService {
 
     /// Re-reads items from Monday and applies them (webhook path).
     pub async fn refresh_item(&self, item_id: &str) -> Result<(), SyncError> {
-        self.board().await?;
         for item in self.monday.items_by_ids(vec![item_id.to_owned()]).await? {
             self.apply_item(&item).await?;
         }

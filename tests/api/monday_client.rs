@@ -42,7 +42,7 @@ async fn walks_a_board_to_its_end_and_tracks_the_budget() {
         .walk_board(&board, |page| {
             pages.fetch_add(1, Ordering::Relaxed);
             ids.extend(page.into_iter().map(|i| i.id));
-            async { Ok(()) }
+            async { Ok::<(), MondayError>(()) }
         })
         .await
         .unwrap();
@@ -76,7 +76,7 @@ async fn an_expired_cursor_restarts_the_walk() {
                 1 => monday.set_cursor_ttl(Duration::from_secs(3600)),
                 _ => {}
             }
-            async { Ok(()) }
+            async { Ok::<(), MondayError>(()) }
         })
         .await
         .expect("the walk recovers from the expired cursor");

@@ -24,14 +24,11 @@ impl MondayClient {
     /// the cursor is null, calling `on_page` for each page. An expired cursor
     /// restarts the walk from the beginning (callers upsert, so re-seeing
     /// items is harmless).
-    pub async fn walk_board<F, Fut>(
-        &self,
-        board_id: &str,
-        mut on_page: F,
-    ) -> Result<u64, MondayError>
+    pub async fn walk_board<F, Fut, E>(&self, board_id: &str, mut on_page: F) -> Result<u64, E>
     where
         F: FnMut(Vec<MondayItem>) -> Fut,
-        Fut: Future<Output = Result<(), MondayError>>,
+        Fut: Future<Output = Result<(), E>>,
+        E: From<MondayError>,
     {
         let mut restarts = 0;
         'walk: loop {
@@ -81,7 +78,7 @@ impl MondayClient {
                         );
                         continue 'walk;
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(e.into()),
                 };
                 if let Some(c) = next.complexity {
                     self.record_budget(client::Budget {

@@ -242,6 +242,21 @@ pub struct Change {
     pub priority: Option<TicketPriority>,
 }
 
+impl Change {
+    /// The `Ticket` fields this change sets, by their GraphQL names.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("title", self.title.is_some()),
+            ("description", self.description.is_some()),
+            ("status", self.status.is_some()),
+            ("priority", self.priority.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+}
+
 /// What a Monday item says about a ticket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemFields {

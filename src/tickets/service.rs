@@ -132,27 +132,23 @@ impl TicketService {
         let mut row: ticket::ActiveModel = current.clone().into();
         // Only real changes are stored, queued and announced.
         let mut sent = Change::default();
-        let mut changed = Vec::new();
         if let Some(t) = change.title.filter(|t| *t != current.title) {
             row.title = Set(t.clone());
             sent.title = Some(t);
-            changed.push("title");
         }
         if let Some(d) = change.description.filter(|d| *d != current.description) {
             row.description = Set(d.clone());
             sent.description = Some(d);
-            changed.push("description");
         }
         if let Some(s) = change.status.filter(|s| s.code() != current.status) {
             row.status = Set(s.code().to_owned());
             sent.status = Some(s);
-            changed.push("status");
         }
         if let Some(p) = change.priority.filter(|p| p.code() != current.priority) {
             row.priority = Set(p.code().to_owned());
             sent.priority = Some(p);
-            changed.push("priority");
         }
+        let changed = sent.fields();
         if changed.is_empty() {
             return Ok(current);
         }

@@ -277,18 +277,7 @@ impl TicketService {
                 }
                 KIND_UPDATE_ITEM => {
                     if let Ok(c) = serde_json::from_str::<Change>(&e.payload) {
-                        if c.title.is_some() {
-                            out.insert("title");
-                        }
-                        if c.description.is_some() {
-                            out.insert("description");
-                        }
-                        if c.status.is_some() {
-                            out.insert("status");
-                        }
-                        if c.priority.is_some() {
-                            out.insert("priority");
-                        }
+                        out.extend(c.fields());
                     }
                 }
                 _ => {}

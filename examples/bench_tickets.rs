@@ -11,13 +11,20 @@
 //! the magic-link mail, then drives the load and prints req/s, p50 and p99.
 //! Server and load generator share the machine's cores.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use bridgeboard::{Application, Config};
 use clap::Parser;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+// The same allocator as the server binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 struct Args {
@@ -37,6 +44,20 @@ struct Args {
     /// Send no credentials (with --query, to measure without auth).
     #[arg(long)]
     anonymous: bool,
+    /// Extra server settings, e.g. `--env CACHE_RESPONSE_TTL_MS=0` to measure
+    /// with the response cache off.
+    #[arg(long = "env", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Edits per second to one of the client's tickets during the run, each
+    /// invalidating the client's cached pages (a live portal, not a frozen one).
+    #[arg(long, default_value_t = 0)]
+    churn: u32,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))
 }
 
 const QUERY: &str = "query Bench { tickets(first: 50) { edges { node { id number title status priority syncState updatedAt } } pageInfo { hasNextPage endCursor } } }";
@@ -49,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
-    let config = Config::from_vars([
+    let mut vars: Vec<(String, String)> = [
         ("PORT", "0".to_owned()),
         ("DATABASE_URL", db_url),
         ("DATA_DIR", dir.path().display().to_string()),
@@ -58,25 +79,32 @@ async fn main() -> anyhow::Result<()> {
         ("SANDBOX_TICKETS", args.tickets.to_string()),
         ("SANDBOX_CLIENTS", "1".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
-    ])?;
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    vars.extend(args.vars.iter().cloned());
+    let config = Config::from_vars(vars)?;
     let app = Application::build(config).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
+    let port = app.port();
+    let base = format!("http://127.0.0.1:{port}");
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .build()?;
+    let http = reqwest::Client::new();
 
     let token = sign_in_the_client(&http, &base, &state, args.tickets).await?;
-    let body = Arc::new(json!({ "query": args.query.as_deref().unwrap_or(QUERY) }).to_string());
+    let body = json!({ "query": args.query.as_deref().unwrap_or(QUERY) }).to_string();
     let token = if args.anonymous { String::new() } else { token };
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let request = Arc::new(raw_request(addr, &token, &body));
 
+    if args.churn > 0 {
+        tokio::spawn(churn(http.clone(), base.clone(), token.clone(), args.churn));
+    }
     eprintln!("warming up for {} s…", args.warmup_seconds);
     run_load(
-        &http,
-        &base,
-        &token,
-        &body,
+        addr,
+        &request,
         args.connections,
         Duration::from_secs(args.warmup_seconds),
     )
@@ -87,10 +115,8 @@ async fn main() -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut lat = run_load(
-        &http,
-        &base,
-        &token,
-        &body,
+        addr,
+        &request,
         args.connections,
         Duration::from_secs(args.seconds),
     )
@@ -99,7 +125,8 @@ async fn main() -> anyhow::Result<()> {
     lat.sort_unstable();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
     println!(
-        "tickets(first: 50), {} tickets, {} connections: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests in {:.1} s)",
+        "{}, {} tickets, {} connections: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests in {:.1} s)",
+        args.query.as_deref().unwrap_or("tickets(first: 50)"),
         args.tickets,
         args.connections,
         lat.len() as f64 / elapsed,
@@ -109,6 +136,39 @@ async fn main() -> anyhow::Result<()> {
         elapsed
     );
     Ok(())
+}
+
+/// Renames the client's newest ticket `per_sec` times a second, as the client.
+async fn churn(http: reqwest::Client, base: String, token: String, per_sec: u32) {
+    let post = |body: Value| {
+        http.post(format!("{base}/graphql"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let newest = json!({ "query": "{ tickets(first: 1) { edges { node { id } } } }" });
+    let v = match post(newest).await {
+        Ok(r) => r.json::<Value>().await.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("churn: {e}");
+            return;
+        }
+    };
+    let Some(id) = v["data"]["tickets"]["edges"][0]["node"]["id"].as_str() else {
+        eprintln!("churn: no ticket in {v}");
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / per_sec);
+    for n in 0u64.. {
+        tick.tick().await;
+        let edit = json!({
+            "query": "mutation($id: ID!, $t: String!) { updateTicket(id: $id, input: { title: $t }) { id } }",
+            "variables": { "id": id, "t": format!("Edited {n}") },
+        });
+        if let Err(e) = post(edit).await {
+            eprintln!("churn: {e}");
+        }
+    }
 }
 
 /// Waits for the import, then logs the board's one client in by magic link.
@@ -202,45 +262,40 @@ async fn sign_in_the_client(
     Ok(token)
 }
 
-/// Closed loop: each connection sends its next request when the last answers.
-/// Returns every latency in microseconds.
+/// Closed loop, wrk-style: each connection is a raw keep-alive socket that
+/// sends the next request when the last response has fully arrived. The
+/// request bytes are built once, so what is measured is the server's work and
+/// the kernel's, not a client library's. Returns every latency in
+/// microseconds.
 async fn run_load(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    body: &Arc<String>,
+    addr: SocketAddr,
+    request: &Arc<Vec<u8>>,
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Vec<u64>> {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (http, url, token, body) = (
-            http.clone(),
-            format!("{base}/graphql"),
-            token.to_owned(),
-            body.clone(),
-        );
+        let request = request.clone();
         tasks.push(tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let mut buf = Vec::with_capacity(64 * 1024);
             let mut lat = Vec::with_capacity(100_000);
+            let mut expected_len = None;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let mut req = http.post(&url);
-                if !token.is_empty() {
-                    req = req.bearer_auth(&token);
-                }
-                let res = req
-                    .header("content-type", "application/json")
-                    .body(body.as_str().to_owned())
-                    .send()
-                    .await?;
-                let ok = res.status().is_success();
-                let bytes = res.bytes().await?;
-                anyhow::ensure!(
-                    ok && !bytes.starts_with(b"{\"data\":null"),
-                    "request failed"
-                );
+                stream.write_all(&request).await?;
+                let (status, body) = read_response(&mut stream, &mut buf).await?;
                 lat.push(t.elapsed().as_micros() as u64);
+                anyhow::ensure!(status == 200, "HTTP {status}");
+                // An answer is checked in full when its size differs from
+                // the last one checked (the first, or after a --churn edit).
+                if expected_len != Some(body.len()) {
+                    let v: Value = serde_json::from_slice(&buf[body.clone()])?;
+                    anyhow::ensure!(v.get("errors").is_none(), "request failed: {v}");
+                    expected_len = Some(body.len());
+                }
             }
             Ok::<_, anyhow::Error>(lat)
         }));
@@ -250,4 +305,50 @@ async fn run_load(
         all.extend(t.await??);
     }
     Ok(all)
+}
+
+/// Reads one HTTP/1.1 response into `buf`; returns its status and where its
+/// body lies in `buf`.
+async fn read_response(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<(u16, std::ops::Range<usize>)> {
+    buf.clear();
+    loop {
+        if stream.read_buf(buf).await? == 0 {
+            bail!("the server closed the connection");
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut head = httparse::Response::new(&mut headers);
+        let httparse::Status::Complete(head_len) = head.parse(buf)? else {
+            continue;
+        };
+        let status = head.code.unwrap_or(0);
+        let len: usize = head
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|h| std::str::from_utf8(h.value).ok()?.parse().ok())
+            .context("a response without content-length")?;
+        while buf.len() < head_len + len {
+            if stream.read_buf(buf).await? == 0 {
+                bail!("the server closed the connection mid-body");
+            }
+        }
+        return Ok((status, head_len..head_len + len));
+    }
+}
+
+/// The bytes of one `POST /graphql` request.
+fn raw_request(addr: SocketAddr, token: &str, body: &str) -> Vec<u8> {
+    let auth = if token.is_empty() {
+        String::new()
+    } else {
+        format!("authorization: Bearer {token}\r\n")
+    };
+    format!(
+        "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }

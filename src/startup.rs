@@ -14,6 +14,7 @@ use crate::auth::{AuthServices, accounts};
 use crate::config::Config;
 use crate::db::{self, DbError};
 use crate::graphql;
+use crate::graphql::response_cache::ResponseCache;
 use crate::http;
 use crate::mail::Mailer;
 use crate::state::AppState;
@@ -89,9 +90,15 @@ impl Application {
 
         let monday = monday_client(&config)?;
         let events: Arc<dyn EventBus> = Arc::new(LocalEventBus::default());
+        let responses = Arc::new(ResponseCache::new(
+            config.cache.response_ttl,
+            config.cache.max_entries,
+            config.cache.max_bytes,
+        ));
         let tickets = match (&monday, &config.monday.tickets_board_id) {
             (Some(m), Some(board)) => {
-                Some(ticket_service(&db, m.clone(), board, &config, events.clone()).await?)
+                let outputs = (events.clone(), responses.clone());
+                Some(ticket_service(&db, m.clone(), board, &config, outputs).await?)
             }
             _ => {
                 tracing::warn!("no Monday tickets board configured; the support portal is off");
@@ -109,6 +116,7 @@ impl Application {
             monday,
             tickets,
             events,
+            responses,
         };
         let schema = graphql::build_schema(state.clone());
         let router = http::router(state.clone(), schema);
@@ -204,7 +212,7 @@ async fn ticket_service(
     monday: Arc<MondayClient>,
     board: &str,
     config: &Config,
-    events: Arc<dyn EventBus>,
+    (events, responses): (Arc<dyn EventBus>, Arc<ResponseCache>),
 ) -> Result<Arc<TicketService>, StartupError> {
     let service = TicketService::new(
         db.clone(),
@@ -212,6 +220,7 @@ async fn ticket_service(
         board.to_owned(),
         config.tickets.clone(),
         events,
+        responses,
     );
     match service.board().await {
         Ok(_) => {}

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::AuthServices;
 use crate::auth::keys::JwtKeys;
 use crate::config::Config;
+use crate::graphql::response_cache::ResponseCache;
 use crate::mail::Mailer;
 use crate::sandbox::SandboxHandle;
 use crate::tickets::{EventBus, TicketService};
@@ -31,4 +32,6 @@ pub struct AppState {
     pub tickets: Option<Arc<TicketService>>,
     /// Ticket change events for live subscriptions.
     pub events: Arc<dyn EventBus>,
+    /// Recent `tickets`/`ticket` responses, per caller.
+    pub responses: Arc<ResponseCache>,
 }

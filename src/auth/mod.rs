@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod command;
 pub mod guard;
+pub mod identity_cache;
 pub mod jwt;
 pub mod keys;
 pub mod magic_link;
@@ -30,14 +31,14 @@ use crate::state::AppState;
 pub use guard::RoleGuard;
 
 /// Staff roles.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     Admin,
     User,
 }
 
 /// What an API key may do.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ApiKeyPermission {
     /// Queries only.
     ReadOnly,
@@ -132,10 +133,11 @@ impl Identity {
 }
 
 /// Per-process authentication state shared by every request: the failed-login
-/// throttle and the per-API-key rate limiters.
+/// throttle, the per-API-key rate limiters and recently verified sessions.
 pub struct AuthServices {
     pub login_throttle: throttle::LoginThrottle,
     pub key_limiter: api_keys::KeyLimiter,
+    pub identities: identity_cache::IdentityCache,
 }
 
 impl AuthServices {
@@ -143,6 +145,10 @@ impl AuthServices {
         Self {
             login_throttle: throttle::LoginThrottle::new(&config.auth),
             key_limiter: api_keys::KeyLimiter::default(),
+            identities: identity_cache::IdentityCache::new(
+                config.cache.identity_ttl,
+                config.cache.max_entries,
+            ),
         }
     }
 }

@@ -14,7 +14,7 @@ use url::Url;
 
 use env::{Env, is_api_version, parse_url};
 pub use sections::*;
-use sections::{auth_config, sandbox_config, tickets_config};
+use sections::{auth_config, cache_config, sandbox_config, tickets_config};
 
 /// A configuration value that could not be used. Displayed as one line:
 /// `invalid configuration: PORT: expected a port number (1-65535), got "abc"`.
@@ -48,6 +48,7 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub log: LogConfig,
     pub tickets: TicketsConfig,
+    pub cache: CacheConfig,
     /// Where local state lives: the default SQLite file, the dev mail outbox.
     pub data_dir: PathBuf,
 }
@@ -300,6 +301,7 @@ impl Config {
             pipeline: PipelineConfig { cron },
             log,
             tickets,
+            cache: cache_config(&env)?,
             data_dir: PathBuf::from(env.get("DATA_DIR").unwrap_or("data")),
         })
     }

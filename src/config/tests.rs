@@ -97,6 +97,28 @@ fn auth_limits_have_defaults_and_are_validated() {
 }
 
 #[test]
+fn caches_default_to_five_seconds_and_can_be_disabled() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(c.cache.identity_ttl, std::time::Duration::from_secs(5));
+    assert_eq!(c.cache.response_ttl, std::time::Duration::from_secs(5));
+    let c = cfg(&[
+        ("CACHE_IDENTITY_TTL_MS", "0"),
+        ("CACHE_RESPONSE_TTL_MS", "250"),
+    ])
+    .expect("custom");
+    assert!(c.cache.identity_ttl.is_zero());
+    assert_eq!(c.cache.response_ttl, std::time::Duration::from_millis(250));
+    for (var, value) in [
+        ("CACHE_IDENTITY_TTL_MS", "-1"),
+        ("CACHE_RESPONSE_TTL_MS", "7200000"),
+        ("CACHE_MAX_ENTRIES", "0"),
+        ("CACHE_MAX_MB", "0"),
+    ] {
+        assert_eq!(cfg(&[(var, value)]).unwrap_err().var, var, "{var}={value}");
+    }
+}
+
+#[test]
 fn smtp_tls_modes() {
     assert_eq!(cfg(&[]).expect("default").mail.smtp_tls, SmtpTls::Auto);
     let c = cfg(&[("SMTP_TLS", "starttls")]).expect("starttls");

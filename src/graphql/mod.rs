@@ -5,6 +5,7 @@ pub mod errors;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod response_cache;
 pub mod subscription;
 pub mod types;
 
@@ -33,6 +34,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .limit_complexity(MAX_COMPLEXITY)
     .extension(errors::ErrorPolicy)
     .extension(crate::auth::policy::AccessPolicy)
+    .extension(response_cache::CachePolicy)
 }
 
 pub fn build_schema(state: AppState) -> AppSchema {

@@ -1,17 +1,20 @@
 //! GraphQL transports: POST for queries and mutations, GET for GraphiQL, and a
 //! WebSocket speaking both `graphql-transport-ws` and the legacy `graphql-ws`.
 //! The caller's identity is resolved here, once, and put in request data.
+//! Repeated ticket reads are answered from the response cache.
 
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::body::Bytes;
 use axum::extract::{State, WebSocketUpgrade};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::{self, Caller, ClientIp};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
+use crate::graphql::response_cache::{Cacheable, Lookup, OperationName};
 use crate::state::AppState;
 
 /// GraphiQL is open in sandbox mode; in production only to admins (bearer
@@ -42,11 +45,54 @@ pub async fn graphql_handler(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     request: GraphQLRequest,
-) -> Result<GraphQLResponse, AppError> {
+) -> Result<Response, AppError> {
     let identity = auth::identify_from(&app, &headers, ip).await?;
-    let mut request = request.into_inner().data(identity).data(ClientIp(ip));
+    let request = request.into_inner();
+    let cache = &app.responses;
+    let key = cache.key(&identity, &request);
+    let run = match key.as_ref().map(|k| cache.lookup(k)) {
+        Some(Lookup::Hit(body)) => return Ok(json(body)),
+        Some(Lookup::Wait(waiter)) => match waiter.answer().await {
+            Some(body) => return Ok(json(body)),
+            None => None,
+        },
+        Some(Lookup::Run(run)) => Some(run),
+        None => None,
+    };
+    let cacheable = Cacheable::default();
+    let operation = OperationName(request.operation_name.clone());
+    let mut request = request.data(identity).data(ClientIp(ip));
+    if key.is_some() {
+        request = request.data(cacheable.clone()).data(operation);
+    }
     crate::graphql::loaders::attach(&mut request.data, &app.db);
-    Ok(schema.execute(request).await.into())
+    let response = schema.execute(request).await;
+    let (Some(key), Some(run)) = (key, run) else {
+        return Ok(GraphQLResponse::from(response).into_response());
+    };
+    if !(cacheable.get() && response.is_ok() && response.http_headers.is_empty()) {
+        cache.finish(key, run, None);
+        return Ok(GraphQLResponse::from(response).into_response());
+    }
+    let body = match serde_json::to_vec(&response) {
+        Ok(b) => Bytes::from(b),
+        Err(e) => {
+            cache.finish(key, run, None);
+            return Err(AppError::internal(e));
+        }
+    };
+    cache.finish(key, run, Some(body.clone()));
+    Ok(json(body))
+}
+
+/// What `GraphQLResponse` sends, for a body serialised once and kept.
+fn json(body: Bytes) -> Response {
+    let mut response = Response::new(body.into());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/graphql-response+json"),
+    );
+    response
 }
 
 pub async fn graphql_ws(

@@ -249,6 +249,7 @@ impl TicketService {
         let now = Utc::now();
         let txn = self.db.begin().await?;
         outbox::delivered(&txn, entry.id, now).await?;
+        let comment_synced = comment.is_some();
         if let Some((c, update_id)) = comment {
             let mut row: crate::db::entities::ticket_comment::ActiveModel = c.into();
             row.monday_update_id = Set(Some(update_id));
@@ -280,6 +281,10 @@ impl TicketService {
         txn.commit().await?;
         if !changed.is_empty() && updated.deleted_at.is_none() {
             self.publish(TicketEventKind::Updated, updated, changed);
+        } else if comment_synced {
+            // Only the comment's syncState moved; no event, but cached
+            // responses showing it as pending are stale.
+            self.responses.ticket_changed(updated.client_id);
         }
         Ok(())
     }

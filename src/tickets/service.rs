@@ -17,6 +17,7 @@ use crate::config::TicketsConfig;
 use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{outbox, tickets};
 use crate::error::AppError;
+use crate::graphql::response_cache::ResponseCache;
 use crate::upstream::monday::MondayClient;
 
 pub const KIND_CREATE_ITEM: &str = "create_item";
@@ -29,6 +30,8 @@ pub struct TicketService {
     pub(super) board_id: String,
     board: RwLock<Option<Arc<TicketBoard>>>,
     pub(super) events: Arc<dyn EventBus>,
+    /// Told of every committed change, so cached responses never outlive it.
+    pub(super) responses: Arc<ResponseCache>,
     pub(super) wake: Notify,
     pub(super) cfg: TicketsConfig,
 }
@@ -47,6 +50,7 @@ impl TicketService {
         board_id: String,
         cfg: TicketsConfig,
         events: Arc<dyn EventBus>,
+        responses: Arc<ResponseCache>,
     ) -> Self {
         Self {
             db,
@@ -54,6 +58,7 @@ impl TicketService {
             board_id,
             board: RwLock::new(None),
             events,
+            responses,
             wake: Notify::new(),
             cfg,
         }
@@ -76,7 +81,10 @@ impl TicketService {
         Ok(bound)
     }
 
+    /// Announces a committed change: cached responses that include the ticket
+    /// go stale, and subscribers hear of it. Call only after the commit.
     pub fn publish(&self, kind: TicketEventKind, ticket: ticket::Model, changed: Vec<String>) {
+        self.responses.ticket_changed(ticket.client_id);
         self.events.publish(TicketEvent {
             kind,
             ticket,

@@ -66,7 +66,12 @@ impl TicketService {
         report.updated = counts.1.load(Ordering::Relaxed);
         report.items = items;
         let gone: Vec<String> = linked.difference(&seen).cloned().collect();
-        for t in tickets::mark_items_deleted(&self.db, gone, Utc::now()).await? {
+        let deleted = tickets::mark_items_deleted(&self.db, gone, Utc::now()).await;
+        if deleted.is_err() {
+            // It may have marked some before failing.
+            self.responses.everything_changed();
+        }
+        for t in deleted? {
             report.deleted += 1;
             self.publish(TicketEventKind::Deleted, t, Vec::new());
         }
@@ -119,6 +124,19 @@ impl TicketService {
 
     /// Upserts one item; publishes and returns what changed (`None`: nothing).
     pub async fn apply_item(
+        &self,
+        item: &MondayItem,
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+        let applied = self.apply_item_steps(item).await;
+        if applied.is_err() {
+            // Some of its writes may have committed before the failure, with
+            // no event to say so; cached answers must not outlive them.
+            self.responses.everything_changed();
+        }
+        applied
+    }
+
+    async fn apply_item_steps(
         &self,
         item: &MondayItem,
     ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
@@ -320,6 +338,7 @@ impl TicketService {
                 let mut row: ticket_comment::ActiveModel = c.clone().into();
                 row.monday_update_id = Set(Some(u.id.clone()));
                 tickets::update_comment(&self.db, row).await?;
+                self.responses.ticket_changed(t.client_id);
                 continue;
             }
             tickets::insert_comment(

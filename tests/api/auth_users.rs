@@ -64,7 +64,21 @@ async fn admins_manage_staff_accounts() {
         code(&app.login("margaret", "apollo-guidance").await),
         "UNAUTHENTICATED"
     );
-    assert!(app.login("margaret", "lunar-module-5").await["data"]["login"]["token"].is_string());
+    let session = app.login("margaret", "lunar-module-5").await["data"]["login"]["token"]
+        .as_str()
+        .expect("a new session")
+        .to_owned();
+    let me_status = |token: String| {
+        let req = app.client.post(app.url("/graphql")).bearer_auth(token);
+        async move {
+            req.json(&json!({ "query": ME }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(me_status(session.clone()).await, 200);
 
     // An admin cannot delete themselves (nor the last admin).
     let me: Value = app
@@ -76,6 +90,11 @@ async fn admins_manage_staff_accounts() {
         .graphql_as(&admin, DELETE_USER, json!({ "username": "margaret" }))
         .await;
     assert_eq!(res["data"]["deleteUser"], true, "{res}");
+    assert_eq!(
+        me_status(session).await,
+        401,
+        "a deleted account's session ends"
+    );
     assert_eq!(
         code(&app.login("margaret", "lunar-module-5").await),
         "UNAUTHENTICATED"

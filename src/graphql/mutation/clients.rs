@@ -117,6 +117,9 @@ impl ClientMutation {
             });
         }
         let updated = clients::update(&state.db, row).await.map_err(conflict)?;
+        // Sessions and cached tickets carry the client's old details.
+        state.auth.identities.clear();
+        state.responses.everything_changed();
         let target = Some(format!("client:{}", updated.id));
         audit::record(
             state,
@@ -137,6 +140,9 @@ impl ClientMutation {
         clients::delete(&state.db, existing.id)
             .await
             .map_err(AppError::from)?;
+        // Its sessions end now, and its tickets lose their owner.
+        state.auth.identities.clear();
+        state.responses.everything_changed();
         let target = Some(format!("client:{} ({})", existing.id, existing.email));
         audit::record(
             state,

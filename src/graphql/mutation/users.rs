@@ -40,6 +40,7 @@ impl UserMutation {
     ) -> Result<User> {
         let state = app_state(ctx)?;
         let user = accounts::set_password(&state.db, &username, &password).await?;
+        state.auth.identities.clear();
         let target = Some(format!("user:{}", user.username));
         audit::record(
             state,
@@ -63,6 +64,7 @@ impl UserMutation {
             return Err(AppError::Conflict("you cannot delete your own account".to_owned()).into());
         }
         let user = accounts::remove(&state.db, &username).await?;
+        state.auth.identities.clear();
         let target = Some(format!("user:{}", user.username));
         audit::record(state, who, actions::USER_DELETED, target, client_ip(ctx)).await;
         Ok(true)

@@ -1,0 +1,299 @@
+//! Serves a caller's repeated `tickets`/`ticket` queries from memory. Portals
+//! poll the same first page over and over; executing it means a page of rows
+//! and hundreds of resolved fields, while nothing changed since last time.
+//!
+//! Entries are per caller (never shared between identities) and carry the
+//! read model's generation at the time they were computed: every committed
+//! ticket, comment or client change on this replica bumps it (per client, and
+//! for staff), so a change is visible on the very next request here.
+//! `CACHE_RESPONSE_TTL_MS` bounds how long a change made through another
+//! replica can go unseen.
+//!
+//! After a change, the many requests that find their entry stale do not all
+//! execute the query: the first runs it and the others wait for its answer.
+
+mod policy;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::auth::{ApiKeyPermission, Identity, Role};
+pub use policy::{CachePolicy, Cacheable, OperationName};
+
+pub struct ResponseCache {
+    ttl: Duration,
+    max_entries: usize,
+    max_bytes: usize,
+    inner: Mutex<Inner>,
+}
+
+/// Answers larger than this are not kept: one caller must not be able to
+/// fill the byte budget with a handful of entries.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<Key, Entry>,
+    /// Bytes held by `entries` (bodies and keys).
+    bytes: usize,
+    /// Executions under way that others may wait for.
+    flights: HashMap<Key, (Stamp, watch::Receiver<Option<Bytes>>)>,
+    /// Documents that produced a cacheable answer. Only these are worth
+    /// waiting for; anything else (a mutation sent twice) runs side by side.
+    cacheable: HashSet<Document>,
+    /// Bumped when a change's reach is unknown: every entry is stale.
+    all: u64,
+    /// Bumped by every change: staff and API keys see every ticket.
+    staff: u64,
+    clients: HashMap<Uuid, u64>,
+}
+
+/// What a response depends on: the caller and the exact request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    caller: Caller,
+    document: Document,
+    variables: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Document {
+    query: String,
+    operation: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Caller {
+    Client(Uuid),
+    // The role is part of the key so a role change cannot serve a response
+    // computed with the old one.
+    Staff(Uuid, Role),
+    ApiKey(Uuid, ApiKeyPermission),
+}
+
+/// The generations an entry was computed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp(u64, u64);
+
+struct Entry {
+    stamp: Stamp,
+    at: Instant,
+    body: Bytes,
+}
+
+impl Key {
+    fn size(&self) -> usize {
+        self.document.query.len()
+            + self.document.operation.as_ref().map_or(0, String::len)
+            + self.variables.len()
+    }
+}
+
+pub enum Lookup {
+    Hit(Bytes),
+    /// Another request is computing this answer now.
+    Wait(Waiter),
+    /// Execute, then hand the outcome to [`ResponseCache::finish`].
+    Run(Run),
+}
+
+pub struct Waiter(watch::Receiver<Option<Bytes>>);
+
+impl Waiter {
+    /// The other request's answer; `None` when it had none to share (an
+    /// error, or it was cancelled): then execute as usual.
+    pub async fn answer(mut self) -> Option<Bytes> {
+        let answer = self.0.wait_for(Option::is_some).await.ok()?;
+        answer.clone()
+    }
+}
+
+/// The right to store one execution's answer. Dropping it unfinished (the
+/// client went away) releases whoever waits.
+pub struct Run {
+    stamp: Stamp,
+    share: Option<watch::Sender<Option<Bytes>>>,
+}
+
+impl ResponseCache {
+    pub fn new(ttl: Duration, max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            ttl,
+            max_entries,
+            max_bytes,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Each critical section leaves the maps consistent.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key for this caller and request, or `None` when it must not be
+    /// cached at all (caching off, anonymous callers, request extensions).
+    pub fn key(&self, identity: &Identity, request: &async_graphql::Request) -> Option<Key> {
+        if self.ttl.is_zero() || !request.extensions.is_empty() {
+            return None;
+        }
+        let caller = match identity {
+            Identity::Anonymous => return None,
+            Identity::Client { client_id, .. } => Caller::Client(*client_id),
+            Identity::Staff { user_id, role, .. } => Caller::Staff(*user_id, *role),
+            Identity::ApiKey {
+                key_id, permission, ..
+            } => Caller::ApiKey(*key_id, *permission),
+        };
+        Some(Key {
+            caller,
+            document: Document {
+                query: request.query.clone(),
+                operation: request.operation_name.clone(),
+            },
+            variables: serde_json::to_string(&request.variables).ok()?,
+        })
+    }
+
+    fn current(&self, inner: &Inner, caller: &Caller) -> Stamp {
+        match caller {
+            Caller::Client(id) => Stamp(inner.all, inner.clients.get(id).copied().unwrap_or(0)),
+            Caller::Staff(..) | Caller::ApiKey(..) => Stamp(inner.all, inner.staff),
+        }
+    }
+
+    pub fn lookup(&self, key: &Key) -> Lookup {
+        let mut inner = self.lock();
+        let now = self.current(&inner, &key.caller);
+        if let Some(e) = inner.entries.get(key)
+            && e.stamp == now
+            && e.at.elapsed() < self.ttl
+        {
+            return Lookup::Hit(e.body.clone());
+        }
+        if !inner.cacheable.contains(&key.document) {
+            return Lookup::Run(Run {
+                stamp: now,
+                share: None,
+            });
+        }
+        if let Some((stamp, rx)) = inner.flights.get(key)
+            && *stamp == now
+            && rx.has_changed().is_ok()
+        {
+            return Lookup::Wait(Waiter(rx.clone()));
+        }
+        if inner.flights.len() >= self.max_entries {
+            inner.flights.retain(|_, (_, rx)| rx.has_changed().is_ok());
+        }
+        let (tx, rx) = watch::channel(None);
+        inner.flights.insert(key.clone(), (now, rx));
+        Lookup::Run(Run {
+            stamp: now,
+            share: Some(tx),
+        })
+    }
+
+    /// Records an execution's outcome: `Some(body)` for a cacheable success.
+    /// The body is stored only if nothing changed while it was computed,
+    /// since it may or may not include that change.
+    pub fn finish(&self, key: Key, run: Run, body: Option<Bytes>) {
+        let mut inner = self.lock();
+        // An error says nothing about the document (`first: 0` fails, the
+        // same query with `first: 50` does not): only successes teach.
+        if body.is_some() && !inner.cacheable.contains(&key.document) {
+            if inner.cacheable.len() >= self.max_entries {
+                inner.cacheable.clear();
+            }
+            inner.cacheable.insert(key.document.clone());
+        }
+        if let Some(tx) = &run.share {
+            if inner
+                .flights
+                .get(&key)
+                .is_some_and(|(_, rx)| rx.same_channel(&tx.subscribe()))
+            {
+                inner.flights.remove(&key);
+            }
+            // Waiters joined under this run's stamp; the answer is as fresh
+            // for them as for the request that computed it.
+            tx.send_replace(body.clone());
+        }
+        let Some(body) = body.filter(|b| b.len() <= MAX_BODY_BYTES) else {
+            return;
+        };
+        if self.current(&inner, &key.caller) != run.stamp {
+            return;
+        }
+        let key_size = key.size();
+        let size = key_size + body.len();
+        if inner.entries.len() >= self.max_entries || inner.bytes + size > self.max_bytes {
+            self.evict(&mut inner);
+        }
+        let entry = Entry {
+            stamp: run.stamp,
+            at: Instant::now(),
+            body,
+        };
+        let replaced = inner.entries.insert(key, entry);
+        inner.bytes += size;
+        if let Some(old) = replaced {
+            inner.bytes -= key_size + old.body.len();
+        }
+    }
+
+    /// Drops stale and expired entries, and all of them if that frees too
+    /// little. Linear, but it runs only at a bound, and a flush leaves room
+    /// for many inserts before the next.
+    fn evict(&self, inner: &mut Inner) {
+        let Inner {
+            entries,
+            bytes,
+            flights,
+            all,
+            staff,
+            clients,
+            ..
+        } = inner;
+        let ttl = self.ttl;
+        entries.retain(|k, e| {
+            let now = match k.caller {
+                Caller::Client(id) => Stamp(*all, clients.get(&id).copied().unwrap_or(0)),
+                _ => Stamp(*all, *staff),
+            };
+            e.stamp == now && e.at.elapsed() < ttl
+        });
+        *bytes = entries.iter().map(|(k, e)| k.size() + e.body.len()).sum();
+        if entries.len() >= self.max_entries || *bytes > self.max_bytes / 2 {
+            entries.clear();
+            *bytes = 0;
+        }
+        flights.retain(|_, (_, rx)| rx.has_changed().is_ok());
+    }
+
+    /// A committed change to a ticket of `client` (or to its comments). A
+    /// ticket without a client is visible to staff only.
+    pub fn ticket_changed(&self, client: Option<Uuid>) {
+        let mut inner = self.lock();
+        inner.staff += 1;
+        if let Some(c) = client {
+            *inner.clients.entry(c).or_default() += 1;
+        }
+    }
+
+    /// A change whose reach is not worth working out (a client edited or
+    /// deleted by an admin).
+    pub fn everything_changed(&self) {
+        let mut inner = self.lock();
+        inner.all += 1;
+        inner.entries.clear();
+        inner.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests;

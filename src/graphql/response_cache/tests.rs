@@ -1,0 +1,188 @@
+use super::*;
+
+fn client(id: Uuid) -> Identity {
+    Identity::Client {
+        client_id: id,
+        portal_id: "p".to_owned(),
+        email: "c@example.com".to_owned(),
+        jti: "j".to_owned(),
+    }
+}
+
+fn cache() -> ResponseCache {
+    ResponseCache::new(Duration::from_secs(60), 100, 1 << 20)
+}
+
+fn key_for(cache: &ResponseCache, who: &Identity, query: &str) -> Key {
+    cache
+        .key(who, &async_graphql::Request::new(query))
+        .expect("a key")
+}
+
+/// Runs the lookup and stores `body` as the outcome.
+fn compute(cache: &ResponseCache, key: &Key, body: &'static [u8]) {
+    match cache.lookup(key) {
+        Lookup::Run(run) => cache.finish(key.clone(), run, Some(Bytes::from_static(body))),
+        _ => panic!("expected to run"),
+    }
+}
+
+/// A cache whose one entry a change has just made stale.
+fn stale_entry() -> (ResponseCache, Key) {
+    let cache = cache();
+    let key = key_for(
+        &cache,
+        &client(Uuid::new_v4()),
+        "{ tickets { totalCount } }",
+    );
+    compute(&cache, &key, b"v1");
+    cache.everything_changed();
+    (cache, key)
+}
+
+/// What the entries really hold, to check the running count against.
+fn held(inner: &Inner) -> usize {
+    inner
+        .entries
+        .iter()
+        .map(|(k, e)| k.size() + e.body.len())
+        .sum()
+}
+
+fn hit(cache: &ResponseCache, key: &Key) -> Option<Bytes> {
+    match cache.lookup(key) {
+        Lookup::Hit(b) => Some(b),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_client_change_invalidates_that_client_and_staff_only() {
+    let cache = cache();
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let ka = key_for(&cache, &client(a), "{ tickets { totalCount } }");
+    let kb = key_for(&cache, &client(b), "{ tickets { totalCount } }");
+    assert_ne!(ka, kb, "callers never share entries");
+    compute(&cache, &ka, b"a");
+    compute(&cache, &kb, b"b");
+    assert_eq!(hit(&cache, &ka).as_deref(), Some(&b"a"[..]));
+    cache.ticket_changed(Some(a));
+    assert!(hit(&cache, &ka).is_none());
+    assert_eq!(hit(&cache, &kb).as_deref(), Some(&b"b"[..]));
+    cache.everything_changed();
+    assert!(hit(&cache, &kb).is_none());
+}
+
+#[test]
+fn a_result_computed_across_a_change_is_not_stored() {
+    let cache = cache();
+    let id = Uuid::new_v4();
+    let key = key_for(&cache, &client(id), "{ tickets { totalCount } }");
+    let Lookup::Run(run) = cache.lookup(&key) else {
+        panic!("expected to run")
+    };
+    cache.ticket_changed(Some(id));
+    cache.finish(key.clone(), run, Some(Bytes::from_static(b"old")));
+    assert!(hit(&cache, &key).is_none());
+}
+
+#[tokio::test]
+async fn concurrent_misses_wait_for_one_execution() {
+    let (cache, key) = stale_entry();
+
+    let Lookup::Run(run) = cache.lookup(&key) else {
+        panic!("the first miss runs")
+    };
+    let Lookup::Wait(waiter) = cache.lookup(&key) else {
+        panic!("the second waits")
+    };
+    let waiting = tokio::spawn(waiter.answer());
+    cache.finish(key.clone(), run, Some(Bytes::from_static(b"v2")));
+    assert_eq!(waiting.await.unwrap().as_deref(), Some(&b"v2"[..]));
+    assert_eq!(hit(&cache, &key).as_deref(), Some(&b"v2"[..]));
+}
+
+#[tokio::test]
+async fn waiters_run_themselves_when_the_first_has_nothing_to_share() {
+    let (cache, key) = stale_entry();
+    let Lookup::Run(run) = cache.lookup(&key) else {
+        panic!("runs")
+    };
+    let Lookup::Wait(waiter) = cache.lookup(&key) else {
+        panic!("waits")
+    };
+    drop(run); // the first request was cancelled
+    assert!(waiter.answer().await.is_none());
+    assert!(
+        matches!(cache.lookup(&key), Lookup::Run(_)),
+        "a new run takes over"
+    );
+}
+
+#[test]
+fn unknown_or_uncacheable_documents_never_wait() {
+    let cache = cache();
+    let key = key_for(&cache, &client(Uuid::new_v4()), "mutation { logout }");
+    let (Lookup::Run(first), Lookup::Run(second)) = (cache.lookup(&key), cache.lookup(&key)) else {
+        panic!("both run")
+    };
+    cache.finish(key.clone(), first, None);
+    cache.finish(key.clone(), second, None);
+    assert!(matches!(
+        (cache.lookup(&key), cache.lookup(&key)),
+        (Lookup::Run(_), Lookup::Run(_))
+    ));
+}
+
+#[test]
+fn anonymous_callers_and_a_zero_ttl_are_never_cached() {
+    let req = async_graphql::Request::new("{ tickets { totalCount } }");
+    assert!(cache().key(&Identity::Anonymous, &req).is_none());
+    let off = ResponseCache::new(Duration::ZERO, 100, 1 << 20);
+    assert!(off.key(&client(Uuid::new_v4()), &req).is_none());
+}
+
+#[test]
+fn stays_within_its_bound() {
+    let cache = ResponseCache::new(Duration::from_secs(60), 2, 1 << 20);
+    let id = client(Uuid::new_v4());
+    for q in ["{ a }", "{ b }", "{ c }"] {
+        compute(&cache, &key_for(&cache, &id, q), b"{}");
+    }
+    assert!(cache.lock().entries.len() <= 2);
+}
+
+#[test]
+fn stays_within_its_byte_budget() {
+    static BODY: [u8; 4000] = [b' '; 4000];
+    let cache = ResponseCache::new(Duration::from_secs(60), 100, 10_000);
+    let uid = Uuid::new_v4();
+    let id = client(uid);
+    for n in 0..10 {
+        compute(&cache, &key_for(&cache, &id, &format!("{{ a{n} }}")), &BODY);
+        let inner = cache.lock();
+        let held = held(&inner);
+        assert_eq!(inner.bytes, held, "the count matches what is held");
+        assert!(held <= 10_000, "{held} bytes held");
+    }
+    // Storing the same key again replaces, not adds.
+    cache.ticket_changed(Some(uid));
+    let key = key_for(&cache, &id, "{ a9 }");
+    compute(&cache, &key, &BODY);
+    let inner = cache.lock();
+    let held = held(&inner);
+    assert_eq!(inner.bytes, held);
+}
+
+#[test]
+fn an_error_does_not_stop_coalescing_for_a_document() {
+    let (cache, key) = stale_entry();
+    let Lookup::Run(run) = cache.lookup(&key) else {
+        panic!("runs")
+    };
+    cache.finish(key.clone(), run, None);
+    let Lookup::Run(_run) = cache.lookup(&key) else {
+        panic!("runs")
+    };
+    assert!(matches!(cache.lookup(&key), Lookup::Wait(_)));
+}

@@ -216,14 +216,19 @@ pub async fn identify_from(
     }
 }
 
+/// The session token a WebSocket connection was opened with. Kept in the
+/// connection's data so open subscriptions can re-check it as time passes.
+#[derive(Clone)]
+pub struct SessionToken(pub String);
+
 /// Resolves the caller from a WebSocket `connection_init` payload. Accepts
 /// `{"Authorization": "Bearer …"}`, `{"authorization": …}`, `{"token": …}`
-/// and `{"X-API-Key": …}` (or `apiKey`).
+/// and `{"X-API-Key": …}` (or `apiKey`). Returns the session token too.
 pub async fn identify_ws_from(
     state: &AppState,
     payload: &serde_json::Value,
     ip: Option<IpAddr>,
-) -> Result<Identity, AppError> {
+) -> Result<(Identity, Option<SessionToken>), AppError> {
     let field = |names: &[&str]| {
         names
             .iter()
@@ -232,15 +237,18 @@ pub async fn identify_ws_from(
             .filter(|v| !v.is_empty())
     };
     if let Some(key) = field(&["X-API-Key", "x-api-key", "apiKey"]) {
-        return api_keys::authenticate(state, key, ip).await;
+        return Ok((api_keys::authenticate(state, key, ip).await?, None));
     }
-    if let Some(value) = field(&["Authorization", "authorization"]) {
-        return session::from_token(state, bearer(value)?).await;
-    }
-    if let Some(token) = field(&["token"]) {
-        return session::from_token(state, token.strip_prefix("Bearer ").unwrap_or(token)).await;
-    }
-    Ok(Identity::Anonymous)
+    let token = match (
+        field(&["Authorization", "authorization"]),
+        field(&["token"]),
+    ) {
+        (Some(value), _) => bearer(value)?,
+        (None, Some(token)) => token.strip_prefix("Bearer ").unwrap_or(token),
+        (None, None) => return Ok((Identity::Anonymous, None)),
+    };
+    let identity = session::from_token(state, token).await?;
+    Ok((identity, Some(SessionToken(token.to_owned()))))
 }
 
 fn bearer(value: &str) -> Result<&str, AppError> {

@@ -107,9 +107,12 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let identity = auth::identify_ws_from(&app, &payload, ip).await?;
+                    let (identity, token) = auth::identify_ws_from(&app, &payload, ip).await?;
                     let mut data = Data::default();
                     data.insert(identity);
+                    if let Some(token) = token {
+                        data.insert(token);
+                    }
                     data.insert(ClientIp(ip));
                     crate::graphql::loaders::attach(&mut data, &app.db);
                     Ok(data)

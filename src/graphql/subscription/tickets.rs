@@ -3,12 +3,14 @@
 //! (its token), never from arguments: a client hears only about its own
 //! tickets; staff hear about all of them.
 
+use std::time::Duration;
+
 use async_graphql::{Context, ID, Result, Subscription};
+use futures_util::future::{self, Either};
 use futures_util::{Stream, StreamExt};
 
-use crate::auth::Identity;
 use crate::auth::guard::{RoleGuard, app_state, identity};
-use crate::db::repo::sessions;
+use crate::auth::{Identity, SessionToken, jwt, session};
 use crate::graphql::query::tickets::parse_id;
 use crate::graphql::types::tickets::TicketEvent;
 
@@ -33,27 +35,38 @@ impl TicketSubscription {
             Identity::Client { client_id, .. } => Some(*client_id),
             _ => None,
         };
-        // A session that ends (logout, password change, deleted client) ends
-        // its open subscriptions too: checked before each delivery.
-        let jti = identity(ctx).jti().map(str::to_owned);
-        let db = state.db.clone();
+        // A session that ends (logout, password change, deleted account)
+        // ends its open subscriptions too: the token is checked again at
+        // every event, before filtering, so any event ends a dead session;
+        // and the stream stops when the token expires.
+        let token = ctx.data_opt::<SessionToken>().cloned();
+        let expiry = match token.as_ref().map(|t| jwt::decode(&state.keys, &t.0)) {
+            Some(Ok(claims)) => {
+                let left = claims.exp - chrono::Utc::now().timestamp();
+                Either::Left(tokio::time::sleep(Duration::from_secs(left.max(0) as u64)))
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => Either::Right(future::pending()),
+        };
+        let state = state.clone();
         Ok(state
             .events
             .subscribe()
+            .take_while(move |_| {
+                let (state, token) = (state.clone(), token.clone());
+                async move {
+                    match token {
+                        Some(t) => session::from_token(&state, &t.0).await.is_ok(),
+                        None => true,
+                    }
+                }
+            })
             .filter(move |e| {
                 let visible = owner.is_none_or(|c| e.ticket.client_id == Some(c))
                     && only.is_none_or(|t| e.ticket.id == t);
                 async move { visible }
             })
-            .take_while(move |_| {
-                let (db, jti) = (db.clone(), jti.clone());
-                async move {
-                    match jti {
-                        Some(j) => !sessions::is_revoked(&db, &j).await.unwrap_or(true),
-                        None => true,
-                    }
-                }
-            })
+            .take_until(expiry)
             .map(TicketEvent::from))
     }
 }

@@ -221,16 +221,93 @@ async fn logging_out_ends_an_open_subscription() {
         .unwrap();
 
     // The next event is not delivered: the stream completes instead.
-    let mut ended = false;
-    while let Some(msg) = ws.next_json(Duration::from_secs(3)).await {
+    assert_ends_before(&mut ws, "logout", "").await;
+}
+
+/// The subscription completes without delivering the event about `ticket`
+/// (events from before may still be on their way).
+async fn assert_ends_before(ws: &mut WsClient, after: &str, title: &str) {
+    while let Some(msg) = ws.next_json(Duration::from_secs(5)).await {
+        let event = &msg["payload"]["data"]["ticketUpdates"]["ticket"];
+        assert_ne!(event["title"], title, "delivered after {after}: {msg}");
         assert_ne!(
-            msg["payload"]["data"]["ticketUpdates"]["ticket"]["status"], "RESOLVED",
-            "{msg}"
+            event["status"], "RESOLVED",
+            "delivered after {after}: {msg}"
         );
         if msg["type"] == "complete" {
-            ended = true;
-            break;
+            return;
         }
     }
-    assert!(ended, "the subscription ended after logout");
+    panic!("the subscription did not end after {after}");
+}
+
+#[tokio::test]
+async fn a_password_change_or_an_account_deletion_ends_open_subscriptions() {
+    let app = portal_app().await;
+    let admin = app.admin_token().await;
+    let (gone_id, _, gone) = app.signed_in_client(&admin, "gone@example.com").await;
+    let (_, _, other) = app.signed_in_client(&admin, "other@example.com").await;
+    let old_admin = app.admin_token().await;
+    let mut staff_ws = app.subscribe_tickets(&old_admin, None).await;
+    let mut client_ws = app.subscribe_tickets(&gone, None).await;
+    app.create_ticket(&other, json!({ "title": "Seen by staff" }))
+        .await;
+    wait_event(&mut staff_ws, "a live staff subscription", |e| {
+        e["kind"] == "CREATED"
+    })
+    .await;
+
+    // The admin's password changes (through another session), and the
+    // client is deleted; the next event anywhere ends both streams.
+    let body = app
+        .as_user(
+            &admin,
+            include_str!("../operations/auth/set_user_password.graphql"),
+            json!({ "username": ADMIN_USER, "password": "a-brand-new-password" }),
+        )
+        .await;
+    data(body);
+    let body = app
+        .as_user(
+            &app.login_token(ADMIN_USER, "a-brand-new-password").await,
+            include_str!("../operations/auth/delete_client.graphql"),
+            json!({ "id": gone_id }),
+        )
+        .await;
+    data(body);
+    app.create_ticket(&other, json!({ "title": "After the changes" }))
+        .await;
+    assert_ends_before(&mut staff_ws, "a password change", "After the changes").await;
+    assert_ends_before(&mut client_ws, "the client's deletion", "After the changes").await;
+}
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    use bridgeboard::auth::jwt::{Claims, TokenKind};
+
+    let app = portal_app().await;
+    let admin = app.admin_token().await;
+    let (client_id, portal, _) = app.signed_in_client(&admin, "brief@example.com").await;
+    // A session token like the ones `redeemMagicLink` issues, but with two
+    // seconds left instead of hours.
+    let now = chrono::Utc::now();
+    let claims = Claims {
+        sub: client_id.clone(),
+        jti: uuid::Uuid::new_v4().simple().to_string(),
+        iat: now.timestamp(),
+        iat_ms: now.timestamp_millis(),
+        exp: now.timestamp() + 2,
+        kind: TokenKind::Client,
+        client_id: Some(client_id),
+        portal_id: Some(portal),
+    };
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &app.state.keys.encoding,
+    )
+    .expect("a token");
+    let mut ws = app.subscribe_tickets(&token, None).await;
+    // No event is needed: the stream completes at the token's expiry.
+    assert_ends_before(&mut ws, "the token expired", "").await;
 }

@@ -103,15 +103,19 @@ impl TestApp {
     }
 
     pub async fn admin_token(&self) -> String {
+        self.login_token(ADMIN_USER, ADMIN_PASSWORD).await
+    }
+
+    pub async fn login_token(&self, username: &str, password: &str) -> String {
         let body = self
             .graphql(
                 ADMIN_LOGIN,
-                json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }),
+                json!({ "username": username, "password": password }),
             )
             .await;
         data(body)["login"]["token"]
             .as_str()
-            .expect("admin token")
+            .expect("a session token")
             .to_owned()
     }
 

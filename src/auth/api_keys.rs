@@ -160,6 +160,7 @@ pub async fn authenticate(
         key_id: row.id,
         name: row.name.clone(),
         permission: permission_from_db(&row.permission),
+        per_minute,
     };
     let first_use =
         repo::touch(&state.db, row.id, Utc::now(), chrono::Duration::seconds(60)).await?;

@@ -143,6 +143,7 @@ mod tests {
             key_id: Uuid::nil(),
             name: "k".into(),
             permission,
+            per_minute: 100,
         }
     }
 

@@ -73,6 +73,9 @@ pub enum Identity {
         key_id: Uuid,
         name: String,
         permission: ApiKeyPermission,
+        /// Its rate limit, charged per HTTP request and per WebSocket
+        /// operation.
+        per_minute: u32,
     },
 }
 
@@ -215,6 +218,11 @@ pub async fn identify_from(
         None => Ok(Identity::Anonymous),
     }
 }
+
+/// Marks a WebSocket connection's data: its operations are charged to an API
+/// key one by one (an HTTP request is charged when its key is checked).
+#[derive(Clone, Copy)]
+pub struct OverWebSocket;
 
 /// The session token a WebSocket connection was opened with. Kept in the
 /// connection's data so open subscriptions can re-check it as time passes.

@@ -1,4 +1,6 @@
 //! Operation-level access rules, applied before any resolver runs:
+//! - an API key pays its rate limit for every operation on a WebSocket, as it
+//!   does for every HTTP request;
 //! - READ_ONLY API keys may not run mutations at all;
 //! - introspection (`__schema`, `__type`) is for admins, or for anyone in
 //!   sandbox mode; anonymous production callers get UNAUTHENTICATED.
@@ -14,7 +16,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{ServerError, ServerResult, Variables};
 
-use crate::auth::{ApiKeyPermission, Identity};
+use crate::auth::{ApiKeyPermission, Identity, OverWebSocket};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -37,9 +39,23 @@ impl Extension for AccessPolicy {
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
         let identity = ctx.data_opt::<Identity>().unwrap_or(&Identity::Anonymous);
-        let sandbox = ctx
-            .data_opt::<AppState>()
-            .is_some_and(|s| s.config.sandbox_mode());
+        let state = ctx.data_opt::<AppState>();
+        let sandbox = state.is_some_and(|s| s.config.sandbox_mode());
+
+        if let (
+            Some(state),
+            Some(OverWebSocket),
+            Identity::ApiKey {
+                key_id, per_minute, ..
+            },
+        ) = (state, ctx.data_opt::<OverWebSocket>(), identity)
+        {
+            state
+                .auth
+                .key_limiter
+                .check(*key_id, *per_minute)
+                .map_err(deny)?;
+        }
 
         if matches!(
             identity,

@@ -110,6 +110,7 @@ pub async fn graphql_ws(
                     let (identity, token) = auth::identify_ws_from(&app, &payload, ip).await?;
                     let mut data = Data::default();
                     data.insert(identity);
+                    data.insert(auth::OverWebSocket);
                     if let Some(token) = token {
                         data.insert(token);
                     }

@@ -220,6 +220,46 @@ async fn past_its_rate_limit_a_key_gets_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn over_a_websocket_a_key_pays_for_every_operation() {
+    let app = auth_app(&[]).await;
+    let admin = app.login_admin().await;
+    let (key, _) = create_key(
+        &app,
+        &admin,
+        json!({ "name": "socket", "permission": "READ_ONLY", "rateLimitPerMinute": 3 }),
+    )
+    .await;
+    let mut ws = app.ws("graphql-transport-ws").await;
+    // Opening the connection checks the key: the first of its three.
+    let ack = ws.init(json!({ "X-API-Key": key })).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut codes = Vec::new();
+    for id in ["1", "2", "3"] {
+        ws.send(json!({ "id": id, "type": "subscribe", "payload": { "query": ME } }))
+            .await;
+        let msg = ws
+            .next_json(std::time::Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        let errors = if msg["type"] == "error" {
+            msg["payload"].clone()
+        } else {
+            msg["payload"]["errors"].clone()
+        };
+        codes.push(errors[0]["extensions"]["code"].as_str().map(str::to_owned));
+        // Drain the `complete` that follows a result.
+        if msg["type"] == "next" {
+            ws.next_json(std::time::Duration::from_secs(5)).await;
+        }
+    }
+    assert_eq!(
+        codes,
+        vec![None, None, Some("RATE_LIMITED".to_owned())],
+        "the third operation is one too many"
+    );
+}
+
+#[tokio::test]
 async fn an_expired_key_is_refused_and_shown_as_expired() {
     let app = auth_app(&[]).await;
     let admin = app.login_admin().await;

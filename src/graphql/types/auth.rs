@@ -75,6 +75,7 @@ impl Viewer {
                 key_id,
                 name,
                 permission,
+                ..
             } => Some(Self {
                 kind: ViewerKind::ApiKey,
                 id: ID(key_id.to_string()),

@@ -241,12 +241,7 @@ async fn over_a_websocket_a_key_pays_for_every_operation() {
             .next_json(std::time::Duration::from_secs(5))
             .await
             .expect("an answer");
-        let errors = if msg["type"] == "error" {
-            msg["payload"].clone()
-        } else {
-            msg["payload"]["errors"].clone()
-        };
-        codes.push(errors[0]["extensions"]["code"].as_str().map(str::to_owned));
+        codes.push(crate::helpers::ws_error_code(&msg));
         // Drain the `complete` that follows a result.
         if msg["type"] == "next" {
             ws.next_json(std::time::Duration::from_secs(5)).await;

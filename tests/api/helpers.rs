@@ -175,6 +175,17 @@ pub struct WsClient {
     >,
 }
 
+/// The code of the first error in a WebSocket answer: an `error` message
+/// (refused before execution) or a `next` whose payload carries errors.
+pub fn ws_error_code(msg: &Value) -> Option<String> {
+    let errors = if msg["type"] == "error" {
+        &msg["payload"]
+    } else {
+        &msg["payload"]["errors"]
+    };
+    errors[0]["extensions"]["code"].as_str().map(str::to_owned)
+}
+
 impl WsClient {
     pub async fn send(&mut self, msg: Value) {
         self.stream

@@ -72,10 +72,9 @@ async fn heartbeat_rejects_a_bad_interval() {
         .next_json(Duration::from_secs(5))
         .await
         .expect("an answer");
-    let errors = if msg["type"] == "error" {
-        msg["payload"].clone()
-    } else {
-        msg["payload"]["errors"].clone()
-    };
-    assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{msg}");
+    assert_eq!(
+        crate::helpers::ws_error_code(&msg).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{msg}"
+    );
 }

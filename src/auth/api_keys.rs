@@ -128,6 +128,15 @@ pub enum KeyStatus {
 
 /// Resolves an `X-API-Key` value: known, active, within its rate limit.
 /// The first use of a key is audited.
+/// Whether a key that authenticated a long-lived connection may still act:
+/// not revoked, not expired, still there. A database error counts as no.
+pub async fn still_active(state: &AppState, key_id: Uuid) -> bool {
+    matches!(
+        repo::find_by_id(&state.db, key_id).await,
+        Ok(Some(row)) if status_of(&row) == KeyStatus::Active
+    )
+}
+
 pub async fn authenticate(
     state: &AppState,
     key: &str,

@@ -1,6 +1,6 @@
 //! Operation-level access rules, applied before any resolver runs:
 //! - an API key pays its rate limit for every operation on a WebSocket, as it
-//!   does for every HTTP request;
+//!   does for every HTTP request, and must still be active;
 //! - READ_ONLY API keys may not run mutations at all;
 //! - introspection (`__schema`, `__type`) is for admins, or for anyone in
 //!   sandbox mode; anonymous production callers get UNAUTHENTICATED.
@@ -55,6 +55,12 @@ impl Extension for AccessPolicy {
                 .key_limiter
                 .check(*key_id, *per_minute)
                 .map_err(deny)?;
+            // The connection may have outlived the key.
+            if !crate::auth::api_keys::still_active(state, *key_id).await {
+                return Err(deny(AppError::Unauthenticated(
+                    "the API key was revoked or has expired".to_owned(),
+                )));
+            }
         }
 
         if matches!(

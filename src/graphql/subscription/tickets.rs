@@ -10,7 +10,7 @@ use futures_util::future::{self, Either};
 use futures_util::{Stream, StreamExt};
 
 use crate::auth::guard::{RoleGuard, app_state, identity};
-use crate::auth::{Identity, SessionToken, jwt, session};
+use crate::auth::{Identity, SessionToken, api_keys, jwt, session};
 use crate::graphql::query::tickets::parse_id;
 use crate::graphql::types::tickets::TicketEvent;
 
@@ -35,8 +35,8 @@ impl TicketSubscription {
             Identity::Client { client_id, .. } => Some(*client_id),
             _ => None,
         };
-        // A session that ends (logout, password change, deleted account)
-        // ends its open subscriptions too: the token is checked again at
+        // A session that ends (logout, password change, deleted account),
+        // or an API key revoked, ends its open subscriptions too: checked at
         // every event, before filtering, so any event ends a dead session;
         // and the stream stops when the token expires.
         let token = ctx.data_opt::<SessionToken>().cloned();
@@ -48,6 +48,10 @@ impl TicketSubscription {
             Some(Err(e)) => return Err(e.into()),
             None => Either::Right(future::pending()),
         };
+        let key = match identity(ctx) {
+            Identity::ApiKey { key_id, .. } => Some(*key_id),
+            _ => None,
+        };
         let state = state.clone();
         Ok(state
             .events
@@ -55,9 +59,10 @@ impl TicketSubscription {
             .take_while(move |_| {
                 let (state, token) = (state.clone(), token.clone());
                 async move {
-                    match token {
-                        Some(t) => session::from_token(&state, &t.0).await.is_ok(),
-                        None => true,
+                    match (token, key) {
+                        (Some(t), _) => session::from_token(&state, &t.0).await.is_ok(),
+                        (None, Some(k)) => api_keys::still_active(&state, k).await,
+                        (None, None) => true,
                     }
                 }
             })

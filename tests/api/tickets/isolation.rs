@@ -252,8 +252,9 @@ async fn a_password_change_or_an_account_deletion_ends_open_subscriptions() {
     let mut client_ws = app.subscribe_tickets(&gone, None).await;
     app.create_ticket(&other, json!({ "title": "Seen by staff" }))
         .await;
+    // The subscription may start after the creation; its delivery follows.
     wait_event(&mut staff_ws, "a live staff subscription", |e| {
-        e["kind"] == "CREATED"
+        e["ticket"]["title"] == "Seen by staff"
     })
     .await;
 
@@ -310,4 +311,66 @@ async fn a_subscription_ends_when_its_token_expires() {
     let mut ws = app.subscribe_tickets(&token, None).await;
     // No event is needed: the stream completes at the token's expiry.
     assert_ends_before(&mut ws, "the token expired", "").await;
+}
+
+#[tokio::test]
+async fn revoking_an_api_key_ends_its_open_subscription() {
+    let app = portal_app().await;
+    let admin = app.admin_token().await;
+    let (_, _, client) = app.signed_in_client(&admin, "watched@example.com").await;
+    let created = data(
+        app.as_user(
+            &admin,
+            include_str!("../operations/auth/create_api_key.graphql"),
+            json!({ "input": { "name": "dashboard", "permission": "READ_ONLY" } }),
+        )
+        .await,
+    )["createApiKey"]
+        .clone();
+    let key = created["key"].as_str().expect("the key").to_owned();
+    let mut ws = app.ws("graphql-transport-ws").await;
+    let ack = ws.init(json!({ "X-API-Key": key })).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws.send(json!({
+        "id": "t",
+        "type": "subscribe",
+        "payload": { "query": TICKET_UPDATES, "variables": { "ticketId": null } }
+    }))
+    .await;
+    app.create_ticket(&client, json!({ "title": "Seen by the key" }))
+        .await;
+    // The subscription may start after the creation; its delivery follows.
+    wait_event(&mut ws, "a live key subscription", |e| {
+        e["ticket"]["title"] == "Seen by the key"
+    })
+    .await;
+
+    data(
+        app.as_user(
+            &admin,
+            include_str!("../operations/auth/revoke_api_key.graphql"),
+            json!({ "id": created["apiKey"]["id"] }),
+        )
+        .await,
+    );
+    app.create_ticket(&client, json!({ "title": "After the revocation" }))
+        .await;
+    assert_ends_before(&mut ws, "the key's revocation", "After the revocation").await;
+
+    // New operations on the same socket are refused too.
+    ws.send(json!({
+        "id": "again",
+        "type": "subscribe",
+        "payload": { "query": TICKET_UPDATES }
+    }))
+    .await;
+    let msg = ws
+        .next_json(Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        crate::helpers::ws_error_code(&msg).as_deref(),
+        Some("UNAUTHENTICATED"),
+        "{msg}"
+    );
 }

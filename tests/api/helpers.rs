@@ -187,6 +187,15 @@ pub fn ws_error_code(msg: &Value) -> Option<String> {
 }
 
 impl WsClient {
+    /// The error code of the next message (`None`: it carried no error).
+    pub async fn next_error_code(&mut self) -> Option<String> {
+        let msg = self
+            .next_json(Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        ws_error_code(&msg)
+    }
+
     pub async fn send(&mut self, msg: Value) {
         self.stream
             .send(Message::Text(msg.to_string().into()))

@@ -328,15 +328,9 @@ async fn revoking_an_api_key_ends_its_open_subscription() {
     )["createApiKey"]
         .clone();
     let key = created["key"].as_str().expect("the key").to_owned();
-    let mut ws = app.ws("graphql-transport-ws").await;
-    let ack = ws.init(json!({ "X-API-Key": key })).await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    ws.send(json!({
-        "id": "t",
-        "type": "subscribe",
-        "payload": { "query": TICKET_UPDATES, "variables": { "ticketId": null } }
-    }))
-    .await;
+    let mut ws = app
+        .subscribe_tickets_with(json!({ "X-API-Key": key }), None)
+        .await;
     app.create_ticket(&client, json!({ "title": "Seen by the key" }))
         .await;
     // The subscription may start after the creation; its delivery follows.
@@ -364,13 +358,8 @@ async fn revoking_an_api_key_ends_its_open_subscription() {
         "payload": { "query": TICKET_UPDATES }
     }))
     .await;
-    let msg = ws
-        .next_json(Duration::from_secs(5))
-        .await
-        .expect("an answer");
     assert_eq!(
-        crate::helpers::ws_error_code(&msg).as_deref(),
-        Some("UNAUTHENTICATED"),
-        "{msg}"
+        ws.next_error_code().await.as_deref(),
+        Some("UNAUTHENTICATED")
     );
 }

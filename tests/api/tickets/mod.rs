@@ -162,10 +162,18 @@ impl TestApp {
 
     /// A WebSocket subscribed to `ticketUpdates`, authenticated as `token`.
     pub async fn subscribe_tickets(&self, token: &str, ticket_id: Option<&str>) -> WsClient {
+        let credentials = json!({ "Authorization": format!("Bearer {token}") });
+        self.subscribe_tickets_with(credentials, ticket_id).await
+    }
+
+    /// The same, with any `connection_init` payload (an API key, say).
+    pub async fn subscribe_tickets_with(
+        &self,
+        credentials: Value,
+        ticket_id: Option<&str>,
+    ) -> WsClient {
         let mut ws = self.ws("graphql-transport-ws").await;
-        let ack = ws
-            .init(json!({ "Authorization": format!("Bearer {token}") }))
-            .await;
+        let ack = ws.init(credentials).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         ws.send(json!({
             "id": "t",

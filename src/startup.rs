@@ -97,8 +97,8 @@ impl Application {
         ));
         let tickets = match (&monday, &config.monday.tickets_board_id) {
             (Some(m), Some(board)) => {
-                let outputs = (events.clone(), responses.clone());
-                Some(ticket_service(&db, m.clone(), board, &config, outputs).await?)
+                let (events, responses) = (events.clone(), responses.clone());
+                Some(ticket_service(&db, m.clone(), board, &config, events, responses).await?)
             }
             _ => {
                 tracing::warn!("no Monday tickets board configured; the support portal is off");
@@ -212,7 +212,8 @@ async fn ticket_service(
     monday: Arc<MondayClient>,
     board: &str,
     config: &Config,
-    (events, responses): (Arc<dyn EventBus>, Arc<ResponseCache>),
+    events: Arc<dyn EventBus>,
+    responses: Arc<ResponseCache>,
 ) -> Result<Arc<TicketService>, StartupError> {
     let service = TicketService::new(
         db.clone(),

@@ -126,8 +126,6 @@ pub enum KeyStatus {
     Expired,
 }
 
-/// Resolves an `X-API-Key` value: known, active, within its rate limit.
-/// The first use of a key is audited.
 /// Whether a key that authenticated a long-lived connection may still act:
 /// not revoked, not expired, still there. A database error counts as no.
 pub async fn still_active(state: &AppState, key_id: Uuid) -> bool {
@@ -137,6 +135,8 @@ pub async fn still_active(state: &AppState, key_id: Uuid) -> bool {
     )
 }
 
+/// Resolves an `X-API-Key` value: known, active, within its rate limit.
+/// The first use of a key is audited.
 pub async fn authenticate(
     state: &AppState,
     key: &str,

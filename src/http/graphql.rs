@@ -60,9 +60,11 @@ pub async fn graphql_handler(
         None => None,
     };
     let cacheable = Cacheable::default();
-    let operation = OperationName(request.operation_name.clone());
+    let operation = key
+        .is_some()
+        .then(|| OperationName(request.operation_name.clone()));
     let mut request = request.data(identity).data(ClientIp(ip));
-    if key.is_some() {
+    if let Some(operation) = operation {
         request = request.data(cacheable.clone()).data(operation);
     }
     crate::graphql::loaders::attach(&mut request.data, &app.db);

@@ -97,7 +97,12 @@ impl TicketService {
                 };
                 let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 let message = e.to_string();
-                outbox::retry_later(&self.db, entry.id, Some(&message), next).await?;
+                if !outbox::retry_later(&self.db, &entry, Some(&message), next).await? {
+                    // Our lease ran out and another worker holds the entry;
+                    // its outcome, not ours, decides the ticket's state.
+                    tracing::warn!(entry = entry.id, error = %message, "outbox lease lost during a failed attempt");
+                    return Ok(true);
+                }
                 if !transient {
                     // Kept and retried (someone may fix the board), but the
                     // ticket shows that it is stuck and why.
@@ -248,7 +253,15 @@ impl TicketService {
     ) -> Result<(), DeliveryError> {
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        outbox::delivered(&txn, entry.id, now).await?;
+        if !outbox::delivered(&txn, entry, now).await? {
+            // Our lease ran out mid-call and another worker owns the entry
+            // now. It finds what we created by its Ticket ID and records it.
+            tracing::warn!(
+                entry = entry.id,
+                "outbox lease lost before delivery was recorded"
+            );
+            return Ok(());
+        }
         let comment_synced = comment.is_some();
         if let Some((c, update_id)) = comment {
             let mut row: crate::db::entities::ticket_comment::ActiveModel = c.into();

@@ -1,6 +1,11 @@
 //! The delivery queue to Monday. Rows are claimed with a lease, so several
 //! workers (replicas) never deliver the same row at once, and a worker that
 //! dies mid-delivery leaves a row another picks up when the lease runs out.
+//!
+//! Every claim counts an attempt, and that count is the claim's token: a
+//! worker whose lease ran out (and whose row someone else claimed since)
+//! can neither record the row as delivered nor put it back, so it cannot
+//! release the new owner's lease and let a third worker deliver it again.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -81,12 +86,22 @@ pub async fn claim(
     Ok(None)
 }
 
+/// Only the current claim of `entry` (as `claim` returned it) matches.
+fn still_ours(entry: &outbox::Model) -> Condition {
+    Condition::all()
+        .add(outbox::Column::Id.eq(entry.id))
+        .add(outbox::Column::Attempts.eq(entry.attempts))
+        .add(outbox::Column::DeliveredAt.is_null())
+}
+
+/// Records a claimed row as delivered. `false`: the claim was lost to
+/// another worker, which now owns the row; nothing was written.
 pub async fn delivered(
     db: &impl ConnectionTrait,
-    id: i64,
+    entry: &outbox::Model,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
         .col_expr(outbox::Column::DeliveredAt, Expr::value(now))
         .col_expr(
             outbox::Column::LockedUntil,
@@ -96,20 +111,21 @@ pub async fn delivered(
             outbox::Column::LastError,
             Expr::value(Option::<String>::None),
         )
-        .filter(outbox::Column::Id.eq(id))
+        .filter(still_ours(entry))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
-/// Puts a row back for a later attempt.
+/// Puts a claimed row back for a later attempt. `false`: the claim was lost
+/// to another worker; its lease stands.
 pub async fn retry_later(
     db: &impl ConnectionTrait,
-    id: i64,
+    entry: &outbox::Model,
     error: Option<&str>,
     next_attempt_at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_attempt_at))
         .col_expr(
             outbox::Column::LockedUntil,
@@ -119,10 +135,10 @@ pub async fn retry_later(
             outbox::Column::LastError,
             Expr::value(error.map(str::to_owned)),
         )
-        .filter(outbox::Column::Id.eq(id))
+        .filter(still_ours(entry))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
 /// Rows of this ticket still waiting (other than `except`).

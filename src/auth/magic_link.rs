@@ -71,16 +71,23 @@ pub async fn issue_and_send(
 ) -> Result<(), AppError> {
     let cfg = &state.config.auth;
     let now = Utc::now();
-    let recent = magic_links::count_since(&state.db, client.id, now - Duration::hours(1)).await?;
-    if recent >= u64::from(cfg.magic_link_max_per_hour) {
+    magic_links::prune(&state.db, now - Duration::days(1)).await?;
+    let token = generate_token()?;
+    let link = magic_links::NewLink {
+        client_id: client.id,
+        token_hash: sha256_hex(&token),
+        expires_at: now + Duration::minutes(cfg.magic_link_ttl_minutes),
+    };
+    let window = now - Duration::hours(1);
+    let max = u64::from(cfg.magic_link_max_per_hour);
+    if magic_links::insert_within_limit(&state.db, link, window, max)
+        .await?
+        .is_none()
+    {
         return Err(AppError::RateLimited {
             retry_after_secs: 3600,
         });
     }
-    magic_links::prune(&state.db, now - Duration::days(1)).await?;
-    let token = generate_token()?;
-    let expires_at = now + Duration::minutes(cfg.magic_link_ttl_minutes);
-    magic_links::insert(&state.db, client.id, sha256_hex(&token), expires_at).await?;
 
     let mut url = state.config.mail.magic_link_url.clone();
     url.query_pairs_mut().append_pair("token", &token);

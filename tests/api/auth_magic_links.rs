@@ -182,6 +182,27 @@ async fn requests_per_email_are_limited_per_hour_without_telling_the_caller() {
 }
 
 #[tokio::test]
+async fn a_burst_of_requests_gets_exactly_the_hourly_limit_of_mails() {
+    let (app, sink) = auth_app_with_smtp(&[("MAGIC_LINK_MAX_PER_HOUR", "2")]).await;
+    let admin = app.login_admin().await;
+    app.create_client(&admin, "eager@example.com", "Eager")
+        .await;
+    let asks =
+        (0..8).map(|_| app.graphql(REQUEST_MAGIC_LINK, json!({ "email": "eager@example.com" })));
+    for res in futures_util::future::join_all(asks).await {
+        assert_eq!(res["data"]["requestMagicLink"], true, "{res}");
+    }
+    for n in 1..=2 {
+        let mail = sink.next(Duration::from_secs(10)).await;
+        assert!(mail.is_some(), "mail {n} of the limit");
+    }
+    assert!(
+        sink.next(Duration::from_millis(1500)).await.is_none(),
+        "more mails than the limit"
+    );
+}
+
+#[tokio::test]
 async fn an_admin_invites_a_client_and_without_smtp_the_mail_lands_in_the_outbox() {
     let app = auth_app(&[]).await;
     let admin = app.login_admin().await;

@@ -3,29 +3,54 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
-use crate::db::entities::magic_link;
+use crate::db::entities::{client, magic_link};
 
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    client_id: Uuid,
-    token_hash: String,
-    expires_at: DateTime<Utc>,
-) -> Result<magic_link::Model, DbErr> {
-    magic_link::ActiveModel {
+pub struct NewLink {
+    pub client_id: Uuid,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a link unless `max` were issued to its client since `since`
+/// (`None`). Requests for one client take turns: the transaction first
+/// writes the client's row, which holds its row lock on PostgreSQL and the
+/// write lock on SQLite until commit, so a burst cannot all count the same
+/// few earlier links and all pass.
+pub async fn insert_within_limit(
+    db: &DatabaseConnection,
+    link: NewLink,
+    since: DateTime<Utc>,
+    max: u64,
+) -> Result<Option<magic_link::Model>, DbErr> {
+    let txn = db.begin().await?;
+    client::Entity::update_many()
+        .col_expr(
+            client::Column::UpdatedAt,
+            Expr::col(client::Column::UpdatedAt),
+        )
+        .filter(client::Column::Id.eq(link.client_id))
+        .exec(&txn)
+        .await?;
+    if count_since(&txn, link.client_id, since).await? >= max {
+        return Ok(None);
+    }
+    let row = magic_link::ActiveModel {
         id: Set(Uuid::new_v4()),
-        client_id: Set(client_id),
-        token_hash: Set(token_hash),
-        expires_at: Set(expires_at),
+        client_id: Set(link.client_id),
+        token_hash: Set(link.token_hash),
+        expires_at: Set(link.expires_at),
         used_at: Set(None),
         created_at: Set(Utc::now()),
     }
-    .insert(db)
-    .await
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Some(row))
 }
 
 /// Deletes links that expired before `before`; they can never be redeemed

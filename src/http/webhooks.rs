@@ -38,7 +38,7 @@ async fn handle(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     if event.get("type").and_then(Value::as_str).is_none() {
         return Err(AppError::bad_request("event.type is missing"));
     }
-    let Some(tickets) = app.tickets.as_deref() else {
+    let Some(tickets) = app.tickets.clone() else {
         return Ok(status("ignored"));
     };
     let trigger = event
@@ -51,7 +51,14 @@ async fn handle(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     {
         return Ok(status("duplicate"));
     }
-    match tickets.apply_webhook(event).await {
+    // Applied in a task of its own: an event's writes commit one by one and
+    // the caches hear of them at the end, so a sender that hangs up midway
+    // must not cancel the rest.
+    let applying = {
+        let event = event.clone();
+        tokio::spawn(async move { tickets.apply_webhook(&event).await })
+    };
+    match applying.await.map_err(AppError::internal)? {
         Ok(Applied::Ignored) => Ok(status("ignored")),
         Ok(Applied::Applied) => {
             if let Some(t) = trigger {

@@ -337,8 +337,9 @@ impl TicketService {
             if let Some(c) = ours {
                 let mut row: ticket_comment::ActiveModel = c.clone().into();
                 row.monday_update_id = Set(Some(u.id.clone()));
+                // Only the link changes, which no answer shows: the
+                // comment's own syncState moves when its delivery finishes.
                 tickets::update_comment(&self.db, row).await?;
-                self.responses.ticket_changed(t.client_id);
                 continue;
             }
             tickets::insert_comment(

@@ -46,11 +46,26 @@ struct Inner {
     /// Documents that produced a cacheable answer. Only these are worth
     /// waiting for; anything else (a mutation sent twice) runs side by side.
     cacheable: HashSet<Document>,
+    generations: Generations,
+}
+
+/// How many changes each kind of caller's answers have seen.
+#[derive(Default)]
+struct Generations {
     /// Bumped when a change's reach is unknown: every entry is stale.
     all: u64,
     /// Bumped by every change: staff and API keys see every ticket.
     staff: u64,
     clients: HashMap<Uuid, u64>,
+}
+
+impl Generations {
+    fn stamp(&self, caller: &Caller) -> Stamp {
+        match caller {
+            Caller::Client(id) => Stamp(self.all, self.clients.get(id).copied().unwrap_or(0)),
+            Caller::Staff(..) | Caller::ApiKey(..) => Stamp(self.all, self.staff),
+        }
+    }
 }
 
 /// What a response depends on: the caller and the exact request.
@@ -159,16 +174,9 @@ impl ResponseCache {
         })
     }
 
-    fn current(&self, inner: &Inner, caller: &Caller) -> Stamp {
-        match caller {
-            Caller::Client(id) => Stamp(inner.all, inner.clients.get(id).copied().unwrap_or(0)),
-            Caller::Staff(..) | Caller::ApiKey(..) => Stamp(inner.all, inner.staff),
-        }
-    }
-
     pub fn lookup(&self, key: &Key) -> Lookup {
         let mut inner = self.lock();
-        let now = self.current(&inner, &key.caller);
+        let now = inner.generations.stamp(&key.caller);
         if let Some(e) = inner.entries.get(key)
             && e.stamp == now
             && e.at.elapsed() < self.ttl
@@ -226,7 +234,7 @@ impl ResponseCache {
         let Some(body) = body.filter(|b| b.len() <= MAX_BODY_BYTES) else {
             return;
         };
-        if self.current(&inner, &key.caller) != run.stamp {
+        if inner.generations.stamp(&key.caller) != run.stamp {
             return;
         }
         let key_size = key.size();
@@ -254,19 +262,11 @@ impl ResponseCache {
             entries,
             bytes,
             flights,
-            all,
-            staff,
-            clients,
+            generations,
             ..
         } = inner;
         let ttl = self.ttl;
-        entries.retain(|k, e| {
-            let now = match k.caller {
-                Caller::Client(id) => Stamp(*all, clients.get(&id).copied().unwrap_or(0)),
-                _ => Stamp(*all, *staff),
-            };
-            e.stamp == now && e.at.elapsed() < ttl
-        });
+        entries.retain(|k, e| e.stamp == generations.stamp(&k.caller) && e.at.elapsed() < ttl);
         *bytes = entries.iter().map(|(k, e)| k.size() + e.body.len()).sum();
         if entries.len() >= self.max_entries || *bytes > self.max_bytes / 2 {
             entries.clear();
@@ -279,9 +279,9 @@ impl ResponseCache {
     /// ticket without a client is visible to staff only.
     pub fn ticket_changed(&self, client: Option<Uuid>) {
         let mut inner = self.lock();
-        inner.staff += 1;
+        inner.generations.staff += 1;
         if let Some(c) = client {
-            *inner.clients.entry(c).or_default() += 1;
+            *inner.generations.clients.entry(c).or_default() += 1;
         }
     }
 
@@ -289,7 +289,7 @@ impl ResponseCache {
     /// deleted by an admin).
     pub fn everything_changed(&self) {
         let mut inner = self.lock();
-        inner.all += 1;
+        inner.generations.all += 1;
         inner.entries.clear();
         inner.bytes = 0;
     }

@@ -71,7 +71,6 @@ pub async fn issue_and_send(
 ) -> Result<(), AppError> {
     let cfg = &state.config.auth;
     let now = Utc::now();
-    magic_links::prune(&state.db, now - Duration::days(1)).await?;
     let token = generate_token()?;
     let link = magic_links::NewLink {
         client_id: client.id,
@@ -88,6 +87,7 @@ pub async fn issue_and_send(
             retry_after_secs: 3600,
         });
     }
+    magic_links::prune(&state.db, now - Duration::days(1)).await?;
 
     let mut url = state.config.mail.magic_link_url.clone();
     url.query_pairs_mut().append_pair("token", &token);

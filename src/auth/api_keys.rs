@@ -128,11 +128,25 @@ pub enum KeyStatus {
 
 /// Whether a key that authenticated a long-lived connection may still act:
 /// not revoked, not expired, still there. A database error counts as no.
+/// Subscriptions ask at every event, so a yes is remembered briefly; a
+/// revocation on this replica forgets it at once.
 pub async fn still_active(state: &AppState, key_id: Uuid) -> bool {
-    matches!(
-        repo::find_by_id(&state.db, key_id).await,
-        Ok(Some(row)) if status_of(&row) == KeyStatus::Active
-    )
+    let cache = &state.auth.identities;
+    if cache.key_active(key_id) {
+        return true;
+    }
+    let checked = cache.epoch();
+    let Ok(Some(row)) = repo::find_by_id(&state.db, key_id).await else {
+        return false;
+    };
+    if status_of(&row) != KeyStatus::Active {
+        return false;
+    }
+    let expires_in = row
+        .expires_at
+        .map(|e| (e - Utc::now()).to_std().unwrap_or_default());
+    cache.insert_active_key(key_id, expires_in, checked);
+    true
 }
 
 /// Resolves an `X-API-Key` value: known, active, within its rate limit.

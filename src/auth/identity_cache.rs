@@ -3,10 +3,15 @@
 //! check per request instead of two queries. Logout and account changes on
 //! this replica take effect at once; `CACHE_IDENTITY_TTL_MS` bounds how long
 //! one made through another replica (or the CLI) can go unseen.
+//!
+//! The same goes for API keys that hold a WebSocket open: their subscriptions
+//! re-check the key at every event, and a revocation here forgets it at once.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use uuid::Uuid;
 
 use super::Identity;
 
@@ -20,6 +25,8 @@ pub struct IdentityCache {
 struct Inner {
     /// Keyed by the token's `jti`.
     entries: HashMap<String, (Identity, Instant)>,
+    /// API keys found active, each until its recheck is due.
+    keys: HashMap<Uuid, Instant>,
     /// Bumped by every invalidation, so a check that raced one is not stored.
     epoch: u64,
 }
@@ -77,6 +84,41 @@ impl IdentityCache {
             .insert(jti.to_owned(), (identity.clone(), Instant::now()));
     }
 
+    /// Whether `key` was found active within the last TTL (and its expiry).
+    pub fn key_active(&self, key: Uuid) -> bool {
+        self.lock()
+            .keys
+            .get(&key)
+            .is_some_and(|until| Instant::now() < *until)
+    }
+
+    /// Remembers that `key` was active, for the TTL or until `expires_in`.
+    pub fn insert_active_key(&self, key: Uuid, expires_in: Option<Duration>, checked: Epoch) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.epoch != checked.0 {
+            return;
+        }
+        if inner.keys.len() >= self.max_entries {
+            let now = Instant::now();
+            inner.keys.retain(|_, until| now < *until);
+            if inner.keys.len() >= self.max_entries {
+                inner.keys.clear();
+            }
+        }
+        let until = Instant::now() + expires_in.map_or(self.ttl, |e| e.min(self.ttl));
+        inner.keys.insert(key, until);
+    }
+
+    /// A key was revoked.
+    pub fn forget_key(&self, key: Uuid) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.keys.remove(&key);
+    }
+
     /// One session ended (logout).
     pub fn forget(&self, jti: &str) {
         let mut inner = self.lock();
@@ -90,6 +132,7 @@ impl IdentityCache {
         let mut inner = self.lock();
         inner.epoch += 1;
         inner.entries.clear();
+        inner.keys.clear();
     }
 }
 
@@ -124,6 +167,21 @@ mod tests {
         cache.forget("a");
         cache.insert(&staff("a"), before);
         assert!(cache.get("a").is_none());
+    }
+
+    #[test]
+    fn an_active_key_is_remembered_until_revoked_or_expired() {
+        let cache = IdentityCache::new(Duration::from_secs(60), 10);
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        cache.insert_active_key(a, None, cache.epoch());
+        cache.insert_active_key(b, Some(Duration::ZERO), cache.epoch());
+        assert!(cache.key_active(a));
+        assert!(!cache.key_active(b), "kept past the key's own expiry");
+        let before = cache.epoch();
+        cache.forget_key(a);
+        assert!(!cache.key_active(a));
+        cache.insert_active_key(a, None, before);
+        assert!(!cache.key_active(a), "a check that raced the revocation");
     }
 
     #[test]

@@ -94,6 +94,7 @@ impl ApiKeyMutation {
             .ok_or_else(|| AppError::NotFound("no such API key".to_owned()))?;
         if revoked {
             state.auth.key_limiter.forget(id);
+            state.auth.identities.forget_key(id);
             let target = Some(format!("api_key:{} ({})", row.name, row.id));
             audit::record(
                 state,

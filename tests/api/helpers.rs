@@ -369,10 +369,15 @@ impl TestApp {
 
     /// Signs in the bootstrap admin and returns its bearer token.
     pub async fn login_admin(&self) -> String {
-        let body = self.login(ADMIN_USER, ADMIN_PASSWORD).await;
+        self.login_token(ADMIN_USER, ADMIN_PASSWORD).await
+    }
+
+    /// Signs in staff and returns the bearer token.
+    pub async fn login_token(&self, username: &str, password: &str) -> String {
+        let body = self.login(username, password).await;
         body["data"]["login"]["token"]
             .as_str()
-            .unwrap_or_else(|| panic!("admin login failed: {body}"))
+            .unwrap_or_else(|| panic!("login as {username} failed: {body}"))
             .to_owned()
     }
 

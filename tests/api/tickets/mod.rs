@@ -17,7 +17,6 @@ use crate::helpers::{TestApp, WsClient, spawn_app_with};
 pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "portal-admin-password";
 
-pub const ADMIN_LOGIN: &str = include_str!("../operations/tickets/admin_login.graphql");
 pub const CREATE_CLIENT: &str = include_str!("../operations/tickets/create_client.graphql");
 pub const REQUEST_LINK: &str = include_str!("../operations/tickets/request_magic_link.graphql");
 pub const REDEEM_LINK: &str = include_str!("../operations/tickets/redeem_magic_link.graphql");
@@ -102,21 +101,9 @@ impl TestApp {
         self.graphql_with(op, vars, |r| r.bearer_auth(token)).await
     }
 
+    /// The portal apps' admin (its own password, see `portal_vars`).
     pub async fn admin_token(&self) -> String {
         self.login_token(ADMIN_USER, ADMIN_PASSWORD).await
-    }
-
-    pub async fn login_token(&self, username: &str, password: &str) -> String {
-        let body = self
-            .graphql(
-                ADMIN_LOGIN,
-                json!({ "username": username, "password": password }),
-            )
-            .await;
-        data(body)["login"]["token"]
-            .as_str()
-            .expect("a session token")
-            .to_owned()
     }
 
     /// Creates a client as admin; returns `(id, portalId)`.

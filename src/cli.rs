@@ -34,6 +34,7 @@ pub enum Command {
     },
     /// Run the Monday and Calendly simulators standalone (seeded data,
     /// faults, control API at /_sandbox).
+    #[cfg(feature = "sandbox")]
     Sandbox(crate::sandbox::command::SandboxArgs),
     /// Create a Monday tickets board with the columns and labels bridgeboard
     /// binds to, and print its id (for MONDAY_TICKETS_BOARD_ID).
@@ -69,7 +70,7 @@ pub enum MigrateAction {
 }
 
 pub async fn run() -> ExitCode {
-    crate::startup::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => {
@@ -79,6 +80,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => with_config(serve).await,
         Command::Migrate { action } => with_config(|c| migrate(c, action)).await,
         Command::User { action } => with_config(|c| crate::auth::command::run(c, action)).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => with_config(|c| crate::sandbox::command::run(c, args)).await,
         Command::SetupBoard { name } => with_config(|c| setup_board(c, name)).await,
         Command::SetupWebhooks { url } => with_config(|c| setup_webhooks(c, url)).await,
@@ -137,7 +139,7 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
 }
 
 fn monday_client(config: &Config) -> anyhow::Result<crate::upstream::monday::MondayClient> {
-    crate::startup::install_crypto_provider();
+    crate::tls::install_crypto_provider();
     let token = config
         .monday
         .api_token
@@ -169,7 +171,7 @@ async fn setup_webhooks(mut config: Config, url: Option<url::Url>) -> anyhow::Re
     if let Some(u) = url {
         config.server.public_url = u;
     }
-    let target = crate::startup::webhook_url(&config);
+    let target = config.server.webhook_url("monday");
     let db = crate::db::connect(&config.database).await?;
     crate::db::migrate(&db).await?;
     for (event, id, created) in

@@ -147,6 +147,24 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+/// For writes that may break a unique constraint: the conflict the caller
+/// should see instead of an internal error.
+pub trait OnUnique<T> {
+    fn on_unique(self, conflict: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T> OnUnique<T> for Result<T, sea_orm::DbErr> {
+    fn on_unique(self, conflict: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                conflict()
+            } else {
+                e.into()
+            }
+        })
+    }
+}
+
 /// Codes for errors async-graphql raises itself, before any resolver runs.
 pub mod gql_codes {
     pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";

@@ -1,17 +1,26 @@
-//! Everything a request handler may need, built once at startup. Cheap to clone:
-//! each part is a pool or sits behind an `Arc`.
+//! The composition root handlers see: the services and shared infrastructure
+//! built once at startup. Cheap to clone: each part is a pool or sits behind
+//! an `Arc`. Only `http/` and `graphql/` use it; domains get their own
+//! dependencies, explicitly.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::AuthServices;
+use crate::auth::Authenticator;
+use crate::auth::accounts::AccountService;
+use crate::auth::api_keys::ApiKeyService;
+use crate::auth::audit::Audit;
+use crate::auth::clients::ClientService;
 use crate::auth::keys::JwtKeys;
+use crate::auth::magic_link::MagicLinkService;
+use crate::auth::session::SessionService;
+use crate::changes::ChangeSignal;
 use crate::config::Config;
 use crate::graphql::response_cache::ResponseCache;
-use crate::mail::Mailer;
+#[cfg(feature = "sandbox")]
 use crate::sandbox::SandboxHandle;
-use crate::tickets::{EventBus, TicketService};
+use crate::tickets::TicketService;
 use crate::upstream::monday::MondayClient;
 
 #[derive(Clone)]
@@ -19,19 +28,24 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
     pub keys: Arc<JwtKeys>,
-    /// Login throttle and per-API-key rate limiters.
-    pub auth: Arc<AuthServices>,
-    /// SMTP, or the `DATA_DIR/outbox/` directory in development.
-    pub mailer: Arc<Mailer>,
-    /// The in-process Monday/Calendly simulators in sandbox mode (no upstream
-    /// tokens configured); kept here so they live as long as the app.
-    pub sandbox: Option<Arc<SandboxHandle>>,
+    /// Turns request credentials into an identity.
+    pub authenticator: Arc<Authenticator>,
+    pub sessions: Arc<SessionService>,
+    pub magic_links: Arc<MagicLinkService>,
+    pub api_keys: Arc<ApiKeyService>,
+    pub accounts: Arc<AccountService>,
+    pub clients: Arc<ClientService>,
+    pub audit: Audit,
+    /// Committed changes; subscriptions listen here.
+    pub changes: Arc<ChangeSignal>,
+    /// Recent `tickets`/`ticket` responses, per caller.
+    pub responses: Arc<ResponseCache>,
     /// Present when a Monday token is configured (or the sandbox supplies one).
     pub monday: Option<Arc<MondayClient>>,
     /// Present when a tickets board is configured.
     pub tickets: Option<Arc<TicketService>>,
-    /// Ticket change events for live subscriptions.
-    pub events: Arc<dyn EventBus>,
-    /// Recent `tickets`/`ticket` responses, per caller.
-    pub responses: Arc<ResponseCache>,
+    /// The in-process Monday/Calendly simulators in sandbox mode (no upstream
+    /// tokens configured); kept here so they live as long as the app.
+    #[cfg(feature = "sandbox")]
+    pub sandbox: Option<Arc<SandboxHandle>>,
 }

@@ -11,6 +11,8 @@ mod m20261122_000013_create_magic_links;
 mod m20261122_000014_create_api_keys;
 mod m20261122_000015_create_audit_log;
 mod m20261122_000030_create_tickets;
+mod m20261204_000040_generic_outbox;
+mod m20261204_000041_webhook_receipts_by_source;
 
 pub struct Migrator;
 
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_create_api_keys::Migration),
             Box::new(m20261122_000015_create_audit_log::Migration),
             Box::new(m20261122_000030_create_tickets::Migration),
+            Box::new(m20261204_000040_generic_outbox::Migration),
+            Box::new(m20261204_000041_webhook_receipts_by_source::Migration),
         ]
     }
 }

@@ -1,15 +1,21 @@
 //! Staff account management shared by startup bootstrap, the `user` CLI
-//! command and the admin GraphQL mutations, so all three apply the same rules.
+//! command and the admin API, so all three apply the same rules. The
+//! functions take only the database; `AccountService` adds what an
+//! administrator's action also owes: the audit trail and ending sessions.
 
-use sea_orm::{ConnectionTrait, DbErr};
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::ExposeSecret;
 
+use crate::auth::audit::{Audit, actions};
 use crate::auth::session::{normalize_username, role_to_db};
-use crate::auth::{Role, password};
+use crate::auth::{Actor, Identity, Role, password};
+use crate::changes::{Change, ChangeSignal};
 use crate::config::Config;
 use crate::db::entities::user;
 use crate::db::repo::users;
-use crate::error::AppError;
+use crate::error::{AppError, OnUnique};
 
 pub fn validate_username(username: &str) -> Result<(), AppError> {
     let ok = (2..=64).contains(&username.len())
@@ -42,7 +48,7 @@ pub async fn create(
     let hash = password::hash(password_plain).await?;
     users::insert(db, &username, hash, role_to_db(role))
         .await
-        .map_err(|e| conflict_or_internal(e, &username))
+        .on_unique(|| AppError::Conflict(format!("user {username} already exists")))
 }
 
 pub async fn set_password(
@@ -119,11 +125,71 @@ pub async fn bootstrap(config: &Config, db: &impl ConnectionTrait) -> Result<(),
     Ok(())
 }
 
-fn conflict_or_internal(e: DbErr, username: &str) -> AppError {
-    match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::Conflict(format!("user {username} already exists"))
+/// Staff accounts as administrators manage them.
+pub struct AccountService {
+    db: DatabaseConnection,
+    changes: Arc<ChangeSignal>,
+    audit: Audit,
+}
+
+impl AccountService {
+    pub fn new(db: DatabaseConnection, changes: Arc<ChangeSignal>, audit: Audit) -> Self {
+        Self { db, changes, audit }
+    }
+
+    pub async fn list(&self) -> Result<Vec<user::Model>, AppError> {
+        Ok(users::list(&self.db).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(username))]
+    pub async fn create(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        password_plain: &str,
+        role: Role,
+    ) -> Result<user::Model, AppError> {
+        let user = create(&self.db, username, password_plain, role).await?;
+        let target = Some(format!("user:{}", user.username));
+        self.audit
+            .record(actor, actions::USER_CREATED, target)
+            .await;
+        Ok(user)
+    }
+
+    /// Sets a new password; the user's existing sessions end.
+    #[tracing::instrument(skip_all, fields(username))]
+    pub async fn set_password(
+        &self,
+        actor: Actor<'_>,
+        username: &str,
+        password_plain: &str,
+    ) -> Result<user::Model, AppError> {
+        let user = set_password(&self.db, username, password_plain).await?;
+        self.changes.publish(Change::AccountsChanged);
+        let target = Some(format!("user:{}", user.username));
+        self.audit
+            .record(actor, actions::USER_PASSWORD_CHANGED, target)
+            .await;
+        Ok(user)
+    }
+
+    /// Removes a staff account: not the caller's own, and not the last admin.
+    #[tracing::instrument(skip_all, fields(username))]
+    pub async fn remove(&self, actor: Actor<'_>, username: &str) -> Result<(), AppError> {
+        if let Identity::Staff { username: me, .. } = actor.identity
+            && me.eq_ignore_ascii_case(username.trim())
+        {
+            return Err(AppError::Conflict(
+                "you cannot delete your own account".to_owned(),
+            ));
         }
-        _ => e.into(),
+        let user = remove(&self.db, username).await?;
+        self.changes.publish(Change::AccountsChanged);
+        let target = Some(format!("user:{}", user.username));
+        self.audit
+            .record(actor, actions::USER_DELETED, target)
+            .await;
+        Ok(())
     }
 }

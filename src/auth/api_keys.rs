@@ -1,4 +1,5 @@
-//! API keys: format, hashing, masking, lookup and the per-key rate limit.
+//! API keys: format, hashing, masking, the rules for creating and revoking
+//! them, lookup, and the per-key rate limit.
 //!
 //! A key looks like `bbk_<43 URL-safe characters>` (32 bytes from the OS
 //! CSPRNG), so it is recognisable in logs and secret scanners. Only its
@@ -6,6 +7,7 @@
 //! hash is enough because the key itself has 256 bits of entropy.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
@@ -14,14 +16,17 @@ use chrono::Utc;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::TryRngCore;
+use sea_orm::{ActiveValue::Set, DatabaseConnection};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::{ApiKeyPermission, Identity};
+use crate::auth::audit::{Audit, actions};
+use crate::auth::identity_cache::IdentityCache;
+use crate::auth::{Actor, ApiKeyPermission, Identity};
+use crate::changes::{Change, ChangeSignal};
 use crate::db::entities::api_key;
 use crate::db::repo::api_keys as repo;
 use crate::error::AppError;
-use crate::state::AppState;
 
 pub const KEY_PREFIX: &str = "bbk_";
 /// Characters of the key kept for display: the `bbk_` marker plus 8.
@@ -126,78 +131,198 @@ pub enum KeyStatus {
     Expired,
 }
 
-/// Whether a key that authenticated a long-lived connection may still act:
-/// not revoked, not expired, still there. A database error counts as no.
-/// Subscriptions ask at every event, so a yes is remembered briefly; a
-/// revocation on this replica forgets it at once.
-pub async fn still_active(state: &AppState, key_id: Uuid) -> bool {
-    let cache = &state.auth.identities;
-    if cache.key_active(key_id) {
-        return true;
-    }
-    let checked = cache.epoch();
-    let Ok(Some(row)) = repo::find_by_id(&state.db, key_id).await else {
-        return false;
-    };
-    if status_of(&row) != KeyStatus::Active {
-        return false;
-    }
-    let expires_in = row
-        .expires_at
-        .map(|e| (e - Utc::now()).to_std().unwrap_or_default());
-    cache.insert_active_key(key_id, expires_in, checked);
-    true
+/// What an admin asks for when creating a key.
+pub struct NewApiKey {
+    pub name: String,
+    pub permission: ApiKeyPermission,
+    /// Days until the key stops working; never when `None`.
+    pub expires_in_days: Option<i32>,
+    pub rate_limit_per_minute: i32,
+    pub description: Option<String>,
 }
 
-/// Resolves an `X-API-Key` value: known, active, within its rate limit.
-/// The first use of a key is audited.
-pub async fn authenticate(
-    state: &AppState,
-    key: &str,
-    ip: Option<std::net::IpAddr>,
-) -> Result<Identity, AppError> {
-    let invalid = || AppError::Unauthenticated("the API key is invalid".to_owned());
-    if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
-        return Err(invalid());
-    }
-    let row = repo::find_by_hash(&state.db, &sha256_hex(key))
-        .await?
-        .ok_or_else(invalid)?;
-    match status_of(&row) {
-        KeyStatus::Active => {}
-        KeyStatus::Revoked => {
-            return Err(AppError::Unauthenticated(
-                "the API key was revoked".to_owned(),
-            ));
-        }
-        KeyStatus::Expired => {
-            return Err(AppError::Unauthenticated(
-                "the API key has expired".to_owned(),
-            ));
-        }
-    }
-    let per_minute = u32::try_from(row.rate_limit_per_minute).unwrap_or(1);
-    state.auth.key_limiter.check(row.id, per_minute)?;
+/// Keys: who may hold one, what it allows, and its per-minute budget.
+pub struct ApiKeyService {
+    db: DatabaseConnection,
+    limiter: KeyLimiter,
+    identities: Arc<IdentityCache>,
+    changes: Arc<ChangeSignal>,
+    audit: Audit,
+}
 
-    let identity = Identity::ApiKey {
-        key_id: row.id,
-        name: row.name.clone(),
-        permission: permission_from_db(&row.permission),
-        per_minute,
-    };
-    let first_use =
-        repo::touch(&state.db, row.id, Utc::now(), chrono::Duration::seconds(60)).await?;
-    if first_use {
-        crate::auth::audit::record(
-            state,
-            &identity,
-            "api_key.first_used",
-            Some(row.id.to_string()),
-            ip,
-        )
-        .await;
+impl ApiKeyService {
+    pub fn new(
+        db: DatabaseConnection,
+        identities: Arc<IdentityCache>,
+        changes: Arc<ChangeSignal>,
+        audit: Audit,
+    ) -> Self {
+        Self {
+            db,
+            limiter: KeyLimiter::default(),
+            identities,
+            changes,
+            audit,
+        }
     }
-    Ok(identity)
+
+    /// Creates a key and returns it with its row. The key is shown only this
+    /// once; only its hash is stored.
+    #[tracing::instrument(skip_all, fields(name = %input.name))]
+    pub async fn create(
+        &self,
+        actor: Actor<'_>,
+        input: NewApiKey,
+    ) -> Result<(String, api_key::Model), AppError> {
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::bad_request("name must be 1 to 100 characters"));
+        }
+        if !(1..=100_000).contains(&input.rate_limit_per_minute) {
+            return Err(AppError::bad_request(
+                "rateLimitPerMinute must be between 1 and 100000",
+            ));
+        }
+        let expires_at = match input.expires_in_days {
+            None => None,
+            Some(d @ 1..=3650) => Some(Utc::now() + chrono::Duration::days(d.into())),
+            Some(_) => {
+                return Err(AppError::bad_request(
+                    "expiresInDays must be between 1 and 3650",
+                ));
+            }
+        };
+        let description = input
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| d.chars().take(1000).collect::<String>());
+        let key = generate()?;
+        let row = api_key::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            name: Set(name.to_owned()),
+            description: Set(description),
+            permission: Set(permission_to_db(input.permission).to_owned()),
+            key_hash: Set(sha256_hex(&key)),
+            key_prefix: Set(display_prefix(&key)),
+            rate_limit_per_minute: Set(input.rate_limit_per_minute),
+            created_by: Set(Some(actor.identity.audit_actor())),
+            created_at: Set(Utc::now()),
+            expires_at: Set(expires_at),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+        };
+        let created = repo::insert(&self.db, row).await?;
+        let target = Some(format!("api_key:{} ({})", created.name, created.id));
+        self.audit
+            .record(actor, actions::API_KEY_CREATED, target)
+            .await;
+        Ok((key, created))
+    }
+
+    /// Revokes a key at once; it cannot be restored. Revoking a revoked key
+    /// changes nothing and is not an error.
+    #[tracing::instrument(skip_all, fields(key = %id))]
+    pub async fn revoke(&self, actor: Actor<'_>, id: Uuid) -> Result<api_key::Model, AppError> {
+        let revoked = repo::revoke(&self.db, id).await?;
+        let row = self.get(id).await?;
+        if revoked {
+            self.limiter.forget(id);
+            self.changes.publish(Change::ApiKeyRevoked { key_id: id });
+            let target = Some(format!("api_key:{} ({})", row.name, row.id));
+            self.audit
+                .record(actor, actions::API_KEY_REVOKED, target)
+                .await;
+        }
+        Ok(row)
+    }
+
+    /// Every key, newest first, whatever its status.
+    pub async fn list(&self) -> Result<Vec<api_key::Model>, AppError> {
+        Ok(repo::list(&self.db).await?)
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<api_key::Model, AppError> {
+        repo::find_by_id(&self.db, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such API key".to_owned()))
+    }
+
+    /// Takes one request from the key's per-minute budget (WebSocket
+    /// operations pay here; HTTP requests when their key is checked).
+    pub fn charge(&self, key_id: Uuid, per_minute: u32) -> Result<(), AppError> {
+        self.limiter.check(key_id, per_minute)
+    }
+
+    /// Whether a key that authenticated a long-lived connection may still act:
+    /// not revoked, not expired, still there. A database error counts as no.
+    /// Subscriptions ask at every event, so a yes is remembered briefly; a
+    /// revocation on this replica forgets it at once.
+    pub async fn still_active(&self, key_id: Uuid) -> bool {
+        let cache = &self.identities;
+        if cache.key_active(key_id) {
+            return true;
+        }
+        let checked = cache.epoch();
+        let Ok(Some(row)) = repo::find_by_id(&self.db, key_id).await else {
+            return false;
+        };
+        if status_of(&row) != KeyStatus::Active {
+            return false;
+        }
+        let expires_in = row
+            .expires_at
+            .map(|e| (e - Utc::now()).to_std().unwrap_or_default());
+        cache.insert_active_key(key_id, expires_in, checked);
+        true
+    }
+
+    /// Resolves an `X-API-Key` value: known, active, within its rate limit.
+    /// The first use of a key is audited.
+    pub async fn authenticate(&self, key: &str, ip: Option<IpAddr>) -> Result<Identity, AppError> {
+        let invalid = || AppError::Unauthenticated("the API key is invalid".to_owned());
+        if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+            return Err(invalid());
+        }
+        let row = repo::find_by_hash(&self.db, &sha256_hex(key))
+            .await?
+            .ok_or_else(invalid)?;
+        match status_of(&row) {
+            KeyStatus::Active => {}
+            KeyStatus::Revoked => {
+                return Err(AppError::Unauthenticated(
+                    "the API key was revoked".to_owned(),
+                ));
+            }
+            KeyStatus::Expired => {
+                return Err(AppError::Unauthenticated(
+                    "the API key has expired".to_owned(),
+                ));
+            }
+        }
+        let per_minute = u32::try_from(row.rate_limit_per_minute).unwrap_or(1);
+        self.limiter.check(row.id, per_minute)?;
+
+        let identity = Identity::ApiKey {
+            key_id: row.id,
+            name: row.name.clone(),
+            permission: permission_from_db(&row.permission),
+            per_minute,
+        };
+        let first_use =
+            repo::touch(&self.db, row.id, Utc::now(), chrono::Duration::seconds(60)).await?;
+        if first_use {
+            self.audit
+                .record(
+                    Actor::new(&identity, ip),
+                    actions::API_KEY_FIRST_USED,
+                    Some(row.id.to_string()),
+                )
+                .await;
+        }
+        Ok(identity)
+    }
 }
 
 #[cfg(test)]

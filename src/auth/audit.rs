@@ -1,11 +1,14 @@
-//! Writes the audit trail. Recording must never break the action it records:
-//! a failed insert is logged loudly and the request carries on.
+//! Writes and reads the audit trail. Recording must never break the action it
+//! records: a failed insert is logged loudly and the request carries on.
 
 use std::net::IpAddr;
 
-use crate::auth::Identity;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Actor;
+use crate::db::entities::audit_log;
 use crate::db::repo::audit as repo;
-use crate::state::AppState;
+use crate::error::AppError;
 
 /// Stable action names; the audit log is searched by these.
 pub mod actions {
@@ -26,34 +29,49 @@ pub mod actions {
     pub const USER_DELETED: &str = "user.deleted";
 }
 
-pub async fn record(
-    state: &AppState,
-    actor: &Identity,
-    action: &str,
-    target: Option<String>,
-    ip: Option<IpAddr>,
-) {
-    record_as(state, actor.audit_actor(), action, target, ip).await;
+#[derive(Clone)]
+pub struct Audit {
+    db: DatabaseConnection,
 }
 
-/// For events without an identity yet (a failed login names the username).
-pub async fn record_as(
-    state: &AppState,
-    actor: String,
-    action: &str,
-    target: Option<String>,
-    ip: Option<IpAddr>,
-) {
-    let result = repo::insert(
-        &state.db,
-        truncate(actor, 200),
-        action,
-        target.map(|t| truncate(t, 400)),
-        ip.map(|i| i.to_string()),
-    )
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, action, "cannot write the audit log");
+impl Audit {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub async fn record(&self, actor: Actor<'_>, action: &str, target: Option<String>) {
+        self.record_as(actor.identity.audit_actor(), action, target, actor.ip)
+            .await;
+    }
+
+    /// For events without an identity yet (a failed login names the username).
+    pub async fn record_as(
+        &self,
+        actor: String,
+        action: &str,
+        target: Option<String>,
+        ip: Option<IpAddr>,
+    ) {
+        let result = repo::insert(
+            &self.db,
+            truncate(actor, 200),
+            action,
+            target.map(|t| truncate(t, 400)),
+            ip.map(|i| i.to_string()),
+        )
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, action, "cannot write the audit log");
+        }
+    }
+
+    /// Up to `limit` entries older than the entry `before`, newest first.
+    pub async fn page(
+        &self,
+        limit: u64,
+        before: Option<i32>,
+    ) -> Result<Vec<audit_log::Model>, AppError> {
+        Ok(repo::page(&self.db, limit, before).await?)
     }
 }
 
@@ -66,4 +84,15 @@ fn truncate(mut s: String, max: usize) -> String {
         s.truncate(end);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate("ééé".to_owned(), 3), "é");
+        assert_eq!(truncate("abc".to_owned(), 10), "abc");
+    }
 }

@@ -1,4 +1,5 @@
-//! Reusable async-graphql guards and the request-data accessors resolvers use.
+//! The role rule: who may call what. GraphQL fields state it as a guard
+//! (see `graphql::guard`), REST handlers call `allows` directly.
 //!
 //! ```ignore
 //! #[graphql(guard = "RoleGuard::admin()")]        // admins, ADMIN API keys
@@ -10,14 +11,8 @@
 //! Mutations are refused to READ_ONLY keys for every mutation regardless (see
 //! `auth::policy`); `.write()` states it at the field too.
 
-use std::net::IpAddr;
-use std::sync::LazyLock;
-
-use async_graphql::{Context, Guard, Result};
-
-use crate::auth::{ApiKeyPermission, ClientIp, Identity};
+use crate::auth::{ApiKeyPermission, Identity};
 use crate::error::AppError;
-use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Need {
@@ -66,7 +61,7 @@ impl RoleGuard {
         }
     }
 
-    /// The rule itself, usable outside GraphQL (REST handlers).
+    /// The rule itself.
     pub fn allows(&self, identity: &Identity) -> Result<(), AppError> {
         if matches!(identity, Identity::Anonymous) {
             return Err(AppError::Unauthenticated("sign in to do this".to_owned()));
@@ -97,31 +92,8 @@ impl RoleGuard {
     }
 }
 
-impl Guard for RoleGuard {
-    async fn check(&self, ctx: &Context<'_>) -> Result<()> {
-        self.allows(identity(ctx)).map_err(Into::into)
-    }
-}
-
 pub fn read_only_key() -> AppError {
     AppError::Forbidden("this API key is READ_ONLY: it may run queries only".to_owned())
-}
-
-static ANONYMOUS: LazyLock<Identity> = LazyLock::new(|| Identity::Anonymous);
-
-/// The caller, from request data (HTTP) or connection data (WebSocket).
-pub fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
-    ctx.data_opt::<Identity>().unwrap_or(&ANONYMOUS)
-}
-
-/// The caller's address, when the transport knows it.
-pub fn client_ip(ctx: &Context<'_>) -> Option<IpAddr> {
-    ctx.data_opt::<ClientIp>().and_then(|c| c.0)
-}
-
-pub fn app_state<'a>(ctx: &Context<'a>) -> Result<&'a AppState, AppError> {
-    ctx.data_opt::<AppState>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState missing from schema data")))
 }
 
 #[cfg(test)]

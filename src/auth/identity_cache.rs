@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::Identity;
+use crate::changes::{Change, Listener};
 
 pub struct IdentityCache {
     ttl: Duration,
@@ -133,6 +134,17 @@ impl IdentityCache {
         inner.epoch += 1;
         inner.entries.clear();
         inner.keys.clear();
+    }
+}
+
+impl Listener for IdentityCache {
+    fn changed(&self, change: &Change) {
+        match change {
+            Change::SessionEnded { jti } => self.forget(jti),
+            Change::ApiKeyRevoked { key_id } => self.forget_key(*key_id),
+            Change::AccountsChanged => self.clear(),
+            Change::Ticket(_) | Change::Data(_) => {}
+        }
     }
 }
 

@@ -7,20 +7,24 @@
 //! neither the answer nor its timing tells an outsider anything.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::TryRngCore;
+use sea_orm::DatabaseConnection;
+use url::Url;
 
-use crate::auth::Identity;
 use crate::auth::api_keys::sha256_hex;
-use crate::auth::audit::{self, actions};
-use crate::auth::jwt::{self, IssuedToken};
+use crate::auth::audit::{Audit, actions};
+use crate::auth::jwt::IssuedToken;
+use crate::auth::session::SessionService;
+use crate::auth::{Actor, Identity};
+use crate::config::AuthConfig;
 use crate::db::entities::client;
 use crate::db::repo::{clients, magic_links};
 use crate::error::AppError;
-use crate::mail::Mail;
-use crate::state::AppState;
+use crate::mail::{Mail, Mailer};
 
 /// Trimmed and lower-cased: how client emails are stored and compared.
 pub fn normalize_email(email: &str) -> String {
@@ -35,126 +39,155 @@ pub fn generate_token() -> Result<String, AppError> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
-/// `requestMagicLink`: schedules the work and returns at once.
-pub fn request(state: &AppState, email: &str, ip: Option<IpAddr>) {
-    let state = state.clone();
-    let email = normalize_email(email);
-    tokio::spawn(async move {
-        if let Err(e) = request_now(&state, &email, ip).await {
-            tracing::error!(error = ?e, "magic link request failed");
-        }
-    });
+pub struct MagicLinkService {
+    db: DatabaseConnection,
+    sessions: Arc<SessionService>,
+    cfg: AuthConfig,
+    /// The link clients receive; `?token=…` is appended.
+    link_url: Url,
+    mailer: Arc<Mailer>,
+    audit: Audit,
 }
 
-async fn request_now(state: &AppState, email: &str, ip: Option<IpAddr>) -> Result<(), AppError> {
-    let Some(client) = clients::find_by_email(&state.db, email).await? else {
-        tracing::info!("magic link requested for an unknown email; nothing sent");
-        return Ok(());
-    };
-    match issue_and_send(state, &client, &Identity::Anonymous, ip).await {
-        // Over the hourly limit: silently drop, as an error would reveal the account.
-        Err(AppError::RateLimited { .. }) => {
-            tracing::warn!(client = %client.id, "magic link limit reached; request ignored");
-            Ok(())
+impl MagicLinkService {
+    pub fn new(
+        db: DatabaseConnection,
+        sessions: Arc<SessionService>,
+        cfg: AuthConfig,
+        link_url: Url,
+        mailer: Arc<Mailer>,
+        audit: Audit,
+    ) -> Self {
+        Self {
+            db,
+            sessions,
+            cfg,
+            link_url,
+            mailer,
+            audit,
         }
-        other => other,
     }
-}
 
-/// Creates a link for `client` and mails it, within the hourly limit.
-/// Used by `requestMagicLink` and by the admin's `inviteClient`.
-pub async fn issue_and_send(
-    state: &AppState,
-    client: &client::Model,
-    actor: &Identity,
-    ip: Option<IpAddr>,
-) -> Result<(), AppError> {
-    let cfg = &state.config.auth;
-    let now = Utc::now();
-    let token = generate_token()?;
-    let link = magic_links::NewLink {
-        client_id: client.id,
-        token_hash: sha256_hex(&token),
-        expires_at: now + Duration::minutes(cfg.magic_link_ttl_minutes),
-    };
-    let window = now - Duration::hours(1);
-    let max = u64::from(cfg.magic_link_max_per_hour);
-    if magic_links::insert_within_limit(&state.db, link, window, max)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::RateLimited {
-            retry_after_secs: 3600,
+    /// `requestMagicLink`: schedules the work and returns at once.
+    pub fn request(self: &Arc<Self>, email: &str, ip: Option<IpAddr>) {
+        let this = self.clone();
+        let email = normalize_email(email);
+        tokio::spawn(async move {
+            if let Err(e) = this.request_now(&email, ip).await {
+                tracing::error!(error = ?e, "magic link request failed");
+            }
         });
     }
-    magic_links::prune(&state.db, now - Duration::days(1)).await?;
 
-    let mut url = state.config.mail.magic_link_url.clone();
-    url.query_pairs_mut().append_pair("token", &token);
-    let link = url.to_string();
-    let body = format!(
-        "Hello {name},\r\n\r\nUse this link to sign in to the bridgeboard support portal:\r\n\r\n{link}\r\n\r\nIt works once and expires in {ttl} minutes. If you did not ask for it, ignore this message.\r\n",
-        name = client.name,
-        ttl = cfg.magic_link_ttl_minutes,
-    );
-    state
-        .mailer
-        .send(Mail {
-            to: client.email.clone(),
-            to_name: Some(client.name.clone()),
-            subject: "Your sign-in link".to_owned(),
-            body,
-            link: Some(link),
-        })
-        .await?;
-    let actor_name = match actor {
-        Identity::Anonymous => format!("client:{}", client.email),
-        other => other.audit_actor(),
-    };
-    audit::record_as(
-        state,
-        actor_name,
-        actions::MAGIC_LINK_ISSUED,
-        Some(format!("client:{}", client.id)),
-        ip,
-    )
-    .await;
-    Ok(())
-}
-
-/// `redeemMagicLink`: consumes the token and signs the client in.
-pub async fn redeem(
-    state: &AppState,
-    token: &str,
-    ip: Option<IpAddr>,
-) -> Result<(IssuedToken, client::Model), AppError> {
-    let invalid =
-        || AppError::Unauthenticated("this sign-in link is invalid, used or expired".to_owned());
-    let token = token.trim();
-    if token.is_empty() || token.len() > 128 {
-        return Err(invalid());
+    #[tracing::instrument(skip_all)]
+    async fn request_now(&self, email: &str, ip: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(client) = clients::find_by_email(&self.db, email).await? else {
+            tracing::info!("magic link requested for an unknown email; nothing sent");
+            return Ok(());
+        };
+        match self
+            .issue_and_send(&client, Actor::new(&Identity::Anonymous, ip))
+            .await
+        {
+            // Over the hourly limit: silently drop, as an error would reveal the account.
+            Err(AppError::RateLimited { .. }) => {
+                tracing::warn!(client = %client.id, "magic link limit reached; request ignored");
+                Ok(())
+            }
+            other => other,
+        }
     }
-    let client_id = magic_links::consume(&state.db, &sha256_hex(token), Utc::now())
-        .await?
-        .ok_or_else(invalid)?;
-    let client = clients::find_by_id(&state.db, client_id)
-        .await?
-        .ok_or_else(invalid)?;
-    let issued = jwt::issue_client(
-        &state.keys,
-        client.id,
-        &client.portal_id,
-        state.config.jwt.expiration_hours,
-    )?;
-    audit::record_as(
-        state,
-        format!("client:{}", client.email),
-        actions::MAGIC_LINK_REDEEMED,
-        Some(format!("client:{}", client.id)),
-        ip,
-    )
-    .await;
-    Ok((issued, client))
+
+    /// Creates a link for `client` and mails it, within the hourly limit.
+    /// Used by `requestMagicLink` and by the admin's `inviteClient`.
+    #[tracing::instrument(skip_all, fields(client = %client.id))]
+    pub async fn issue_and_send(
+        &self,
+        client: &client::Model,
+        actor: Actor<'_>,
+    ) -> Result<(), AppError> {
+        let now = Utc::now();
+        let token = generate_token()?;
+        let link = magic_links::NewLink {
+            client_id: client.id,
+            token_hash: sha256_hex(&token),
+            expires_at: now + Duration::minutes(self.cfg.magic_link_ttl_minutes),
+        };
+        let window = now - Duration::hours(1);
+        let max = u64::from(self.cfg.magic_link_max_per_hour);
+        if magic_links::insert_within_limit(&self.db, link, window, max)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::RateLimited {
+                retry_after_secs: 3600,
+            });
+        }
+        magic_links::prune(&self.db, now - Duration::days(1)).await?;
+
+        let mut url = self.link_url.clone();
+        url.query_pairs_mut().append_pair("token", &token);
+        let link = url.to_string();
+        let body = format!(
+            "Hello {name},\r\n\r\nUse this link to sign in to the bridgeboard support portal:\r\n\r\n{link}\r\n\r\nIt works once and expires in {ttl} minutes. If you did not ask for it, ignore this message.\r\n",
+            name = client.name,
+            ttl = self.cfg.magic_link_ttl_minutes,
+        );
+        self.mailer
+            .send(Mail {
+                to: client.email.clone(),
+                to_name: Some(client.name.clone()),
+                subject: "Your sign-in link".to_owned(),
+                body,
+                link: Some(link),
+            })
+            .await?;
+        let actor_name = match actor.identity {
+            Identity::Anonymous => format!("client:{}", client.email),
+            other => other.audit_actor(),
+        };
+        self.audit
+            .record_as(
+                actor_name,
+                actions::MAGIC_LINK_ISSUED,
+                Some(format!("client:{}", client.id)),
+                actor.ip,
+            )
+            .await;
+        Ok(())
+    }
+
+    /// `redeemMagicLink`: consumes the token and signs the client in.
+    #[tracing::instrument(skip_all)]
+    pub async fn redeem(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(IssuedToken, client::Model), AppError> {
+        let invalid = || {
+            AppError::Unauthenticated("this sign-in link is invalid, used or expired".to_owned())
+        };
+        let token = token.trim();
+        if token.is_empty() || token.len() > 128 {
+            return Err(invalid());
+        }
+        let client_id = magic_links::consume(&self.db, &sha256_hex(token), Utc::now())
+            .await?
+            .ok_or_else(invalid)?;
+        let client = clients::find_by_id(&self.db, client_id)
+            .await?
+            .ok_or_else(invalid)?;
+        let issued = self.sessions.issue_client(&client)?;
+        self.audit
+            .record_as(
+                format!("client:{}", client.email),
+                actions::MAGIC_LINK_REDEEMED,
+                Some(format!("client:{}", client.id)),
+                ip,
+            )
+            .await;
+        Ok((issued, client))
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! Who is calling. Credentials are resolved once per request (HTTP headers or
-//! the WebSocket `connection_init` payload) into an `Identity` that resolvers
-//! read from request data.
+//! Who is calling, and what they may do. Credentials are resolved once per
+//! request (HTTP headers or the WebSocket `connection_init` payload) into an
+//! `Identity`; the services here own the rules for sessions, magic links,
+//! API keys, staff accounts and clients.
 
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod clients;
 pub mod command;
 pub mod guard;
 pub mod identity_cache;
@@ -12,21 +14,23 @@ pub mod jwt;
 pub mod keys;
 pub mod magic_link;
 pub mod password;
-pub mod policy;
 pub mod session;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod throttle;
 
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
+use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
-use axum::http::request::Parts;
+use sea_orm::DatabaseConnection;
+use url::Url;
 use uuid::Uuid;
 
-use crate::config::Config;
+use crate::changes::ChangeSignal;
+use crate::config::{AuthConfig, JwtConfig};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::mail::Mailer;
 
 pub use guard::RoleGuard;
 
@@ -135,128 +139,168 @@ impl Identity {
     }
 }
 
-/// Per-process authentication state shared by every request: the failed-login
-/// throttle, the per-API-key rate limiters and recently verified sessions.
+/// What the auth services are built from: the database, the signing key,
+/// their config sections, the mailer, and the caches and change signal they
+/// share with the rest of the server.
+pub struct AuthDeps {
+    pub db: DatabaseConnection,
+    pub keys: Arc<keys::JwtKeys>,
+    pub jwt: JwtConfig,
+    pub auth: AuthConfig,
+    /// Where magic links point (`MAGIC_LINK_URL`).
+    pub magic_link_url: Url,
+    pub mailer: Arc<Mailer>,
+    pub identities: Arc<identity_cache::IdentityCache>,
+    pub changes: Arc<ChangeSignal>,
+}
+
+/// The identity services, wired to one another.
 pub struct AuthServices {
-    pub login_throttle: throttle::LoginThrottle,
-    pub key_limiter: api_keys::KeyLimiter,
-    pub identities: identity_cache::IdentityCache,
+    pub authenticator: Arc<Authenticator>,
+    pub sessions: Arc<session::SessionService>,
+    pub magic_links: Arc<magic_link::MagicLinkService>,
+    pub api_keys: Arc<api_keys::ApiKeyService>,
+    pub accounts: Arc<accounts::AccountService>,
+    pub clients: Arc<clients::ClientService>,
+    pub audit: audit::Audit,
 }
 
 impl AuthServices {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(d: AuthDeps) -> Self {
+        let audit = audit::Audit::new(d.db.clone());
+        let sessions = Arc::new(session::SessionService::new(
+            d.db.clone(),
+            d.keys,
+            d.jwt,
+            &d.auth,
+            d.identities.clone(),
+            d.changes.clone(),
+            audit.clone(),
+        ));
+        let api_keys = Arc::new(api_keys::ApiKeyService::new(
+            d.db.clone(),
+            d.identities,
+            d.changes.clone(),
+            audit.clone(),
+        ));
+        let magic_links = Arc::new(magic_link::MagicLinkService::new(
+            d.db.clone(),
+            sessions.clone(),
+            d.auth,
+            d.magic_link_url,
+            d.mailer,
+            audit.clone(),
+        ));
+        let clients = Arc::new(clients::ClientService::new(
+            d.db.clone(),
+            magic_links.clone(),
+            d.changes.clone(),
+            audit.clone(),
+        ));
+        let accounts = Arc::new(accounts::AccountService::new(
+            d.db,
+            d.changes,
+            audit.clone(),
+        ));
         Self {
-            login_throttle: throttle::LoginThrottle::new(&config.auth),
-            key_limiter: api_keys::KeyLimiter::default(),
-            identities: identity_cache::IdentityCache::new(
-                config.cache.identity_ttl,
-                config.cache.max_entries,
-            ),
+            authenticator: Arc::new(Authenticator::new(sessions.clone(), api_keys.clone())),
+            sessions,
+            magic_links,
+            api_keys,
+            accounts,
+            clients,
+            audit,
         }
     }
 }
 
-/// The peer address of the connection (axum `ConnectInfo`). Forwarded-for
-/// headers are not trusted: any client can set them.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
+/// Who does something, and from where: what the audit trail records.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor<'a> {
+    pub identity: &'a Identity,
+    pub ip: Option<IpAddr>,
 }
 
-/// Extractor for REST handlers: the authenticated caller, with API keys
-/// rate-limited exactly as on GraphQL (429 + `Retry-After` when over).
-/// Combine with `RoleGuard::…().allows(&caller.0)` for the role check.
-pub struct Caller(pub Identity);
-
-impl<S> FromRequestParts<S> for Caller
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = AppState::from_ref(state);
-        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
-        identify_from(&app, &parts.headers, ip).await.map(Caller)
+impl<'a> Actor<'a> {
+    pub fn new(identity: &'a Identity, ip: Option<IpAddr>) -> Self {
+        Self { identity, ip }
     }
 }
-
-/// Resolves the caller from `X-API-Key` or `Authorization: Bearer …`. No
-/// credentials means anonymous; bad credentials are an error rather than a
-/// silent downgrade, so a client notices its session ended.
-pub async fn identify_from(
-    state: &AppState,
-    headers: &HeaderMap,
-    ip: Option<IpAddr>,
-) -> Result<Identity, AppError> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(key) = header("x-api-key") {
-        return api_keys::authenticate(state, key, ip).await;
-    }
-    match header("authorization") {
-        Some(value) => session::from_token(state, bearer(value)?).await,
-        None => Ok(Identity::Anonymous),
-    }
-}
-
-/// Marks a WebSocket connection's data: its operations are charged to an API
-/// key one by one (an HTTP request is charged when its key is checked).
-#[derive(Clone, Copy)]
-pub struct OverWebSocket;
 
 /// The session token a WebSocket connection was opened with. Kept in the
 /// connection's data so open subscriptions can re-check it as time passes.
 #[derive(Clone)]
 pub struct SessionToken(pub String);
 
-/// Resolves the caller from a WebSocket `connection_init` payload. Accepts
-/// `{"Authorization": "Bearer …"}`, `{"authorization": …}`, `{"token": …}`
-/// and `{"X-API-Key": …}` (or `apiKey`). Returns the session token too.
-pub async fn identify_ws_from(
-    state: &AppState,
-    payload: &serde_json::Value,
-    ip: Option<IpAddr>,
-) -> Result<(Identity, Option<SessionToken>), AppError> {
-    let field = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| payload.get(*n).and_then(|v| v.as_str()))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(key) = field(&["X-API-Key", "x-api-key", "apiKey"]) {
-        return Ok((api_keys::authenticate(state, key, ip).await?, None));
+/// Turns presented credentials into an identity: session tokens and API
+/// keys, whichever the caller sent.
+pub struct Authenticator {
+    sessions: Arc<session::SessionService>,
+    api_keys: Arc<api_keys::ApiKeyService>,
+}
+
+impl Authenticator {
+    pub fn new(
+        sessions: Arc<session::SessionService>,
+        api_keys: Arc<api_keys::ApiKeyService>,
+    ) -> Self {
+        Self { sessions, api_keys }
     }
-    let token = match (
-        field(&["Authorization", "authorization"]),
-        field(&["token"]),
-    ) {
-        (Some(value), _) => bearer(value)?,
-        (None, Some(token)) => token.strip_prefix("Bearer ").unwrap_or(token),
-        (None, None) => return Ok((Identity::Anonymous, None)),
-    };
-    let identity = session::from_token(state, token).await?;
-    Ok((identity, Some(SessionToken(token.to_owned()))))
+
+    /// Resolves the caller from `X-API-Key` or `Authorization: Bearer …`. No
+    /// credentials means anonymous; bad credentials are an error rather than
+    /// a silent downgrade, so a client notices its session ended. An API key
+    /// pays its rate limit here.
+    pub async fn identify(
+        &self,
+        headers: &HeaderMap,
+        ip: Option<IpAddr>,
+    ) -> Result<Identity, AppError> {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(key) = header("x-api-key") {
+            return self.api_keys.authenticate(key, ip).await;
+        }
+        match header("authorization") {
+            Some(value) => self.sessions.from_token(bearer(value)?).await,
+            None => Ok(Identity::Anonymous),
+        }
+    }
+
+    /// Resolves the caller from a WebSocket `connection_init` payload. Accepts
+    /// `{"Authorization": "Bearer …"}`, `{"authorization": …}`, `{"token": …}`
+    /// and `{"X-API-Key": …}` (or `apiKey`). Returns the session token too.
+    pub async fn identify_ws(
+        &self,
+        payload: &serde_json::Value,
+        ip: Option<IpAddr>,
+    ) -> Result<(Identity, Option<SessionToken>), AppError> {
+        let field = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| payload.get(*n).and_then(|v| v.as_str()))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(key) = field(&["X-API-Key", "x-api-key", "apiKey"]) {
+            return Ok((self.api_keys.authenticate(key, ip).await?, None));
+        }
+        let token = match (
+            field(&["Authorization", "authorization"]),
+            field(&["token"]),
+        ) {
+            (Some(value), _) => bearer(value)?,
+            (None, Some(token)) => token.strip_prefix("Bearer ").unwrap_or(token),
+            (None, None) => return Ok((Identity::Anonymous, None)),
+        };
+        let identity = self.sessions.from_token(token).await?;
+        Ok((identity, Some(SessionToken(token.to_owned()))))
+    }
 }
 
 fn bearer(value: &str) -> Result<&str, AppError> {

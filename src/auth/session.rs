@@ -4,14 +4,22 @@
 //! effect at once on this replica (and within `CACHE_IDENTITY_TTL_MS` on others).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use crate::auth::audit::{self, actions};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::audit::{Audit, actions};
+use crate::auth::identity_cache::IdentityCache;
 use crate::auth::jwt::{self, IssuedToken, TokenKind};
-use crate::auth::{Identity, Role, password};
-use crate::db::entities::user;
+use crate::auth::keys::JwtKeys;
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Actor, Identity, Role, password};
+use crate::changes::{Change, ChangeSignal};
+use crate::config::{AuthConfig, JwtConfig};
+use crate::db::entities::{client, user};
 use crate::db::repo::{clients, sessions, users};
 use crate::error::AppError;
-use crate::state::AppState;
 
 pub fn role_to_db(role: Role) -> &'static str {
     match role {
@@ -33,115 +41,160 @@ pub fn normalize_username(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-/// `login`: throttled per username and IP; one answer for every failure so
-/// it does not reveal which usernames exist.
-pub async fn login(
-    state: &AppState,
-    username: &str,
-    password_attempt: &str,
-    ip: Option<IpAddr>,
-) -> Result<(IssuedToken, user::Model), AppError> {
-    let username = normalize_username(username);
-    let throttle = &state.auth.login_throttle;
-    let attempt = throttle.begin(&username, ip)?;
+pub struct SessionService {
+    db: DatabaseConnection,
+    keys: Arc<JwtKeys>,
+    jwt: JwtConfig,
+    throttle: LoginThrottle,
+    identities: Arc<IdentityCache>,
+    changes: Arc<ChangeSignal>,
+    audit: Audit,
+}
 
-    let user = users::find_by_username(&state.db, &username).await?;
-    let ok = password::verify(
-        user.as_ref().map(|u| u.password_hash.clone()),
-        password_attempt,
-    )
-    .await;
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            audit::record_as(
-                state,
-                format!("staff:{username}"),
-                actions::LOGIN_FAILED,
-                Some(format!("user:{username}")),
+impl SessionService {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<JwtKeys>,
+        jwt: JwtConfig,
+        auth: &AuthConfig,
+        identities: Arc<IdentityCache>,
+        changes: Arc<ChangeSignal>,
+        audit: Audit,
+    ) -> Self {
+        Self {
+            db,
+            keys,
+            jwt,
+            throttle: LoginThrottle::new(auth),
+            identities,
+            changes,
+            audit,
+        }
+    }
+
+    /// `login`: throttled per username and IP; one answer for every failure so
+    /// it does not reveal which usernames exist.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(
+        &self,
+        username: &str,
+        password_attempt: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(IssuedToken, user::Model), AppError> {
+        let username = normalize_username(username);
+        let attempt = self.throttle.begin(&username, ip)?;
+
+        let user = users::find_by_username(&self.db, &username).await?;
+        let ok = password::verify(
+            user.as_ref().map(|u| u.password_hash.clone()),
+            password_attempt,
+        )
+        .await;
+        let user = match user {
+            Some(u) if ok => u,
+            _ => {
+                self.audit
+                    .record_as(
+                        format!("staff:{username}"),
+                        actions::LOGIN_FAILED,
+                        Some(format!("user:{username}")),
+                        ip,
+                    )
+                    .await;
+                return Err(AppError::Unauthenticated(
+                    "invalid username or password".to_owned(),
+                ));
+            }
+        };
+        self.throttle.succeeded(&username, ip, attempt);
+        let issued = jwt::issue_staff(&self.keys, user.id, self.jwt.expiration_hours)?;
+        self.audit
+            .record_as(
+                format!("staff:{}", user.username),
+                actions::LOGIN,
+                Some(format!("user:{}", user.id)),
                 ip,
             )
             .await;
-            return Err(AppError::Unauthenticated(
-                "invalid username or password".to_owned(),
+        Ok((issued, user))
+    }
+
+    /// A client's session, once a magic link proved who it is.
+    pub fn issue_client(&self, client: &client::Model) -> Result<IssuedToken, AppError> {
+        jwt::issue_client(
+            &self.keys,
+            client.id,
+            &client.portal_id,
+            self.jwt.expiration_hours,
+        )
+    }
+
+    /// `logout`: revokes the caller's current token until it would have expired.
+    #[tracing::instrument(skip_all)]
+    pub async fn logout(&self, actor: Actor<'_>) -> Result<(), AppError> {
+        let Some(jti) = actor.identity.jti() else {
+            return Err(AppError::bad_request(
+                "only session tokens can log out; revoke API keys with revokeApiKey",
             ));
+        };
+        // The token was valid when this request began; keep the row for its
+        // longest possible remaining life.
+        let until = Utc::now() + chrono::Duration::hours(self.jwt.expiration_hours);
+        sessions::revoke(&self.db, jti, until).await?;
+        self.changes.publish(Change::SessionEnded {
+            jti: jti.to_owned(),
+        });
+        self.audit.record(actor, actions::LOGOUT, None).await;
+        Ok(())
+    }
+
+    /// Resolves a bearer token to the identity it stands for, right now.
+    pub async fn from_token(&self, token: &str) -> Result<Identity, AppError> {
+        let claims = jwt::decode(&self.keys, token)?;
+        if let Some(identity) = self.identities.get(&claims.jti) {
+            return Ok(identity);
         }
-    };
-    throttle.succeeded(&username, ip, attempt);
-    let issued = jwt::issue_staff(&state.keys, user.id, state.config.jwt.expiration_hours)?;
-    audit::record_as(
-        state,
-        format!("staff:{}", user.username),
-        actions::LOGIN,
-        Some(format!("user:{}", user.id)),
-        ip,
-    )
-    .await;
-    Ok((issued, user))
-}
-
-/// `logout`: revokes the caller's current token until it would have expired.
-pub async fn logout(
-    state: &AppState,
-    identity: &Identity,
-    ip: Option<IpAddr>,
-) -> Result<(), AppError> {
-    let Some(jti) = identity.jti() else {
-        return Err(AppError::bad_request(
-            "only session tokens can log out; revoke API keys with revokeApiKey",
-        ));
-    };
-    // The token was valid when this request began; keep the row for its
-    // longest possible remaining life.
-    let until = chrono::Utc::now() + chrono::Duration::hours(state.config.jwt.expiration_hours);
-    sessions::revoke(&state.db, jti, until).await?;
-    state.auth.identities.forget(jti);
-    audit::record(state, identity, actions::LOGOUT, None, ip).await;
-    Ok(())
-}
-
-/// Resolves a bearer token to the identity it stands for, right now.
-pub async fn from_token(state: &AppState, token: &str) -> Result<Identity, AppError> {
-    let claims = jwt::decode(&state.keys, token)?;
-    let cache = &state.auth.identities;
-    if let Some(identity) = cache.get(&claims.jti) {
-        return Ok(identity);
+        let checked = self.identities.epoch();
+        let identity = self.check_account(claims).await?;
+        self.identities.insert(&identity, checked);
+        Ok(identity)
     }
-    let checked = cache.epoch();
-    let identity = check_account(state, claims).await?;
-    cache.insert(&identity, checked);
-    Ok(identity)
-}
 
-/// The database half of `from_token`: the token is not revoked and its
-/// account still exists (and, for staff, predates no password change).
-async fn check_account(state: &AppState, claims: jwt::Claims) -> Result<Identity, AppError> {
-    let gone = || AppError::Unauthenticated("the session has ended; sign in again".to_owned());
-    if sessions::is_revoked(&state.db, &claims.jti).await? {
-        return Err(gone());
+    /// When a token stops working on its own (its signature checked).
+    pub fn expires_at(&self, token: &str) -> Result<DateTime<Utc>, AppError> {
+        Ok(jwt::decode(&self.keys, token)?.expires_at())
     }
-    let id = claims.subject()?;
-    match claims.kind {
-        TokenKind::Staff => {
-            let user = users::find_by_id(&state.db, id).await?.ok_or_else(gone)?;
-            if claims.issued_at_ms() < user.password_changed_at.timestamp_millis() {
-                return Err(gone());
+
+    /// The database half of `from_token`: the token is not revoked and its
+    /// account still exists (and, for staff, predates no password change).
+    async fn check_account(&self, claims: jwt::Claims) -> Result<Identity, AppError> {
+        let gone = || AppError::Unauthenticated("the session has ended; sign in again".to_owned());
+        if sessions::is_revoked(&self.db, &claims.jti).await? {
+            return Err(gone());
+        }
+        let id = claims.subject()?;
+        match claims.kind {
+            TokenKind::Staff => {
+                let user = users::find_by_id(&self.db, id).await?.ok_or_else(gone)?;
+                if claims.issued_at_ms() < user.password_changed_at.timestamp_millis() {
+                    return Err(gone());
+                }
+                Ok(Identity::Staff {
+                    user_id: user.id,
+                    username: user.username,
+                    role: role_from_db(&user.role),
+                    jti: claims.jti,
+                })
             }
-            Ok(Identity::Staff {
-                user_id: user.id,
-                username: user.username,
-                role: role_from_db(&user.role),
-                jti: claims.jti,
-            })
-        }
-        TokenKind::Client => {
-            let client = clients::find_by_id(&state.db, id).await?.ok_or_else(gone)?;
-            Ok(Identity::Client {
-                client_id: client.id,
-                portal_id: client.portal_id,
-                email: client.email,
-                jti: claims.jti,
-            })
+            TokenKind::Client => {
+                let client = clients::find_by_id(&self.db, id).await?.ok_or_else(gone)?;
+                Ok(Identity::Client {
+                    client_id: client.id,
+                    portal_id: client.portal_id,
+                    email: client.email,
+                    jti: claims.jti,
+                })
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-use super::{ConfigError, StaffSeed};
+use super::ConfigError;
 
 /// The raw variables; empty values count as unset, as shells and `.env` files
 /// commonly write `FOO=` to mean "not configured".
@@ -64,33 +64,6 @@ impl Env {
                 var,
                 format!("expected a numeric board id, got {v:?}"),
             ))
-        }
-    }
-
-    pub(super) fn staff_seed(
-        &self,
-        user_var: &'static str,
-        pass_var: &'static str,
-    ) -> Result<Option<StaffSeed>, ConfigError> {
-        match (self.get(user_var), self.get(pass_var)) {
-            (None, None) => Ok(None),
-            (Some(_), None) => Err(ConfigError::new(
-                pass_var,
-                format!("must be set when {user_var} is set"),
-            )),
-            (None, Some(_)) => Err(ConfigError::new(
-                user_var,
-                format!("must be set when {pass_var} is set"),
-            )),
-            (Some(u), Some(p)) => {
-                if p.len() < 8 {
-                    return Err(ConfigError::new(pass_var, "must be at least 8 characters"));
-                }
-                Ok(Some(StaffSeed {
-                    username: u.to_owned(),
-                    password: SecretString::from(p.to_owned()),
-                }))
-            }
         }
     }
 }

@@ -77,6 +77,15 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {
     Migrator::up(db, None).await.map_err(DbError::Migrate)
 }
 
+/// Whether a write failed on a unique constraint (another writer got there
+/// first, or the value is taken).
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 /// Refreshes the planner's statistics for `table` after a bulk load, so the
 /// hot queries use their indexes at once instead of after the next
 /// autovacuum (PostgreSQL) or never (SQLite, which has no auto-analyze).

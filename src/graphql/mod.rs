@@ -2,8 +2,11 @@
 //! and error policy that apply to every operation.
 
 pub mod errors;
+pub mod guard;
 pub mod loaders;
 pub mod mutation;
+pub mod pagination;
+pub mod policy;
 pub mod query;
 pub mod response_cache;
 pub mod subscription;
@@ -33,7 +36,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .extension(errors::ErrorPolicy)
-    .extension(crate::auth::policy::AccessPolicy)
+    .extension(policy::AccessPolicy)
     .extension(response_cache::CachePolicy)
 }
 

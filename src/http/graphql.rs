@@ -11,9 +11,11 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth::{self, Caller, ClientIp};
+use super::extract::Caller;
+use crate::auth;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
+use crate::graphql::guard::{ClientIp, OverWebSocket};
 use crate::graphql::response_cache::{Cacheable, Lookup, OperationName};
 use crate::state::AppState;
 
@@ -46,7 +48,7 @@ pub async fn graphql_handler(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Result<Response, AppError> {
-    let identity = auth::identify_from(&app, &headers, ip).await?;
+    let identity = app.authenticator.identify(&headers, ip).await?;
     let request = request.into_inner();
     let cache = &app.responses;
     let key = cache.key(&identity, &request);
@@ -72,10 +74,13 @@ pub async fn graphql_handler(
     let (Some(key), Some(run)) = (key, run) else {
         return Ok(GraphQLResponse::from(response).into_response());
     };
-    if !(cacheable.get() && response.is_ok() && response.http_headers.is_empty()) {
+    let scopes = cacheable.get();
+    let Some(scopes) = scopes.filter(|_| response.is_ok() && response.http_headers.is_empty())
+    else {
         cache.finish(key, run, None);
         return Ok(GraphQLResponse::from(response).into_response());
-    }
+    };
+    let run = run.reading(scopes);
     let body = match serde_json::to_vec(&response) {
         Ok(b) => Bytes::from(b),
         Err(e) => {
@@ -109,10 +114,10 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let (identity, token) = auth::identify_ws_from(&app, &payload, ip).await?;
+                    let (identity, token) = app.authenticator.identify_ws(&payload, ip).await?;
                     let mut data = Data::default();
                     data.insert(identity);
-                    data.insert(auth::OverWebSocket);
+                    data.insert(OverWebSocket);
                     if let Some(token) = token {
                         data.insert(token);
                     }

@@ -1,9 +1,11 @@
-//! The HTTP surface: GraphQL over HTTP and WebSocket, health probes, and the
-//! middleware every route shares (request ids, tracing, CORS, panic guard).
+//! The HTTP surface: GraphQL over HTTP and WebSocket, health probes, the
+//! domains' REST faces, and the middleware every route shares (request ids,
+//! tracing, CORS, panic guard).
 
+pub mod extract;
 mod graphql;
 mod health;
-mod webhooks;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -32,9 +34,10 @@ pub struct HttpState {
     pub schema: AppSchema,
 }
 
-pub fn router(app: AppState, schema: AppSchema) -> Router {
+/// The shared routes, plus each domain module's own.
+pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>) -> Router {
     let cors = cors(&app.config.server);
-    Router::new()
+    let base = Router::new()
         .route("/", get(health::health))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
@@ -42,8 +45,10 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
             "/graphql",
             get(graphql::graphiql).post(graphql::graphql_handler),
         )
-        .route("/graphql/ws", get(graphql::graphql_ws))
-        .route("/webhooks/monday", axum::routing::post(webhooks::monday))
+        .route("/graphql/ws", get(graphql::graphql_ws));
+    modules
+        .into_iter()
+        .fold(base, Router::merge)
         .fallback(not_found)
         .with_state(HttpState { app, schema })
         .layer(

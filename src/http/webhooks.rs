@@ -1,7 +1,7 @@
 //! `POST /webhooks/monday`: Monday tells us a ticket changed. Answers the
 //! challenge handshake, checks the signature when a signing secret is set,
-//! ignores other boards, and applies each delivery once (keyed on
-//! `triggerUuid`, since Monday retries deliveries).
+//! ignores other boards, and hands the event to the ticket service, which
+//! applies each delivery once.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,7 +12,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::db::repo::tickets as repo;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tickets::webhooks::Applied;
@@ -41,35 +40,10 @@ async fn handle(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     let Some(tickets) = app.tickets.clone() else {
         return Ok(status("ignored"));
     };
-    let trigger = event
-        .get("triggerUuid")
-        .or_else(|| event.get("originalTriggerUuid"))
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty() && t.len() <= 64);
-    if let Some(t) = trigger
-        && repo::receipt_exists(&app.db, t).await?
-    {
-        return Ok(status("duplicate"));
-    }
-    // Applied in a task of its own: an event's writes commit one by one and
-    // the caches hear of them at the end, so a sender that hangs up midway
-    // must not cancel the rest.
-    let applying = {
-        let event = event.clone();
-        tokio::spawn(async move { tickets.apply_webhook(&event).await })
-    };
-    match applying.await.map_err(AppError::internal)? {
+    match tickets.receive_webhook(event.clone()).await {
         Ok(Applied::Ignored) => Ok(status("ignored")),
-        Ok(Applied::Applied) => {
-            if let Some(t) = trigger {
-                let kind = event
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                repo::record_receipt(&app.db, t, kind).await?;
-            }
-            Ok(status("applied"))
-        }
+        Ok(Applied::Duplicate) => Ok(status("duplicate")),
+        Ok(Applied::Applied) => Ok(status("applied")),
         Err(e) => {
             // Monday retries failed deliveries; tell it to.
             tracing::warn!(error = %e, "webhook could not be applied now");
@@ -99,7 +73,7 @@ fn verify_signature(app: &AppState, headers: &HeaderMap) -> Result<(), AppError>
         .filter(|v| !v.is_empty())
         .ok_or_else(bad)?;
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[crate::startup::webhook_url(&app.config)]);
+    validation.set_audience(&[app.config.server.webhook_url("monday")]);
     validation.set_required_spec_claims(&["exp", "aud"]);
     jsonwebtoken::decode::<Value>(
         token,

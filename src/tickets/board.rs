@@ -8,23 +8,25 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::model::{TicketPriority, TicketStatus};
+use crate::config::column_keys as keys;
+use crate::upstream::Transient;
 use crate::upstream::monday::operations::{BoardSchema, board_schema};
 use crate::upstream::monday::{MondayClient, MondayError, MondayItem};
 
 /// Our fields, the board titles we look for, and the config override keys.
 pub const FIELDS: &[(Field, &str, &str)] = &[
-    (Field::TicketId, "Ticket ID", "ticket_id"),
-    (Field::Description, "Description", "description"),
-    (Field::ClientEmail, "Client Email", "client_email"),
+    (Field::TicketId, "Ticket ID", keys::TICKET_ID),
+    (Field::Description, "Description", keys::DESCRIPTION),
+    (Field::ClientEmail, "Client Email", keys::CLIENT_EMAIL),
     (
         Field::ClientPortalId,
         "Client Portal ID",
-        "client_portal_id",
+        keys::CLIENT_PORTAL_ID,
     ),
-    (Field::Status, "Status", "status"),
-    (Field::Priority, "Priority", "priority"),
-    (Field::CreatedDate, "Created Date", "created_date"),
-    (Field::LastUpdated, "Last Updated", "last_updated"),
+    (Field::Status, "Status", keys::STATUS),
+    (Field::Priority, "Priority", keys::PRIORITY),
+    (Field::CreatedDate, "Created Date", keys::CREATED_DATE),
+    (Field::LastUpdated, "Last Updated", keys::LAST_UPDATED),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,10 +63,10 @@ pub enum BindError {
     Monday(#[from] MondayError),
 }
 
-impl BindError {
+impl Transient for BindError {
     /// A board that is simply unreachable now may bind later; a board that
     /// lacks a column never will.
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         matches!(self, BindError::Monday(e) if e.is_transient())
     }
 }
@@ -74,6 +76,18 @@ impl BindError {
 pub struct TicketBoard {
     pub board_id: String,
     columns: HashMap<Field, String>,
+}
+
+impl Field {
+    /// The labels a status column must offer for this field (none for the
+    /// other columns), from the one table in `model`.
+    pub fn labels(self) -> Vec<&'static str> {
+        match self {
+            Field::Status => TicketStatus::ALL.iter().map(|s| s.label()).collect(),
+            Field::Priority => TicketPriority::ALL.iter().map(|p| p.label()).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl TicketBoard {
@@ -117,11 +131,7 @@ impl TicketBoard {
                 title,
                 key,
             })?;
-            let labels: &[&'static str] = match field {
-                Field::Status => &["Open", "In Progress", "Resolved", "Closed"],
-                Field::Priority => &["Low", "Medium", "High", "Urgent"],
-                _ => &[],
-            };
+            let labels = field.labels();
             let known = status_labels(&column.settings_str);
             for label in labels {
                 // Only checked when the settings list labels at all.
@@ -307,6 +317,16 @@ mod tests {
         );
         assert!(status_labels("{}").is_empty());
         assert!(status_labels("not json").is_empty());
+    }
+
+    #[test]
+    fn every_field_has_a_config_key() {
+        let ours: Vec<&str> = FIELDS.iter().map(|(_, _, k)| *k).collect();
+        assert_eq!(ours, keys::ALL);
+        assert_eq!(
+            Field::Status.labels(),
+            ["Open", "In Progress", "Resolved", "Closed"]
+        );
     }
 
     #[test]

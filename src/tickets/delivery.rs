@@ -1,138 +1,55 @@
-//! The outbox worker: carries stored ticket changes to Monday, one entry at a
-//! time, in order. Delivery is idempotent: every new item carries our ticket id
+//! The ticket handler of the outbox: carries stored ticket changes to Monday,
+//! in order (an update waits for its item to exist). Delivery is idempotent: every new item carries our ticket id
 //! in its Ticket ID column, and any attempt after the first looks for that id
 //! before creating, so a crash between Monday's create and our commit cannot
 //! leave a duplicate item.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use chrono::Utc;
-use rand::Rng;
 use sea_orm::{ActiveValue::Set, TransactionTrait};
 use uuid::Uuid;
 
 use super::board::{Change, Field, NewItem};
-use super::events::TicketEventKind;
+use super::error::TicketError;
 use super::model::{SyncState, TicketPriority, TicketStatus};
 use super::service::{KIND_CREATE_ITEM, KIND_CREATE_UPDATE, KIND_UPDATE_ITEM, TicketService};
-use crate::db::entities::{outbox as outbox_entity, ticket};
+use crate::changes::{Change as Changed, Scope, TicketEventKind};
+use crate::db::entities::ticket;
 use crate::db::repo::{clients, outbox, tickets};
-use crate::upstream::monday::MondayError;
+use crate::outbox::{Claimed, Failure, Handler};
 
-#[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
-    #[error(transparent)]
-    Monday(#[from] MondayError),
-    #[error(transparent)]
-    Bind(#[from] super::board::BindError),
-    #[error("database: {0}")]
-    Db(#[from] sea_orm::DbErr),
-    /// An earlier entry of the same ticket has to land first.
-    #[error("waiting for the item to be created")]
-    NotYetCreated,
-    #[error("outbox entry is malformed: {0}")]
-    Malformed(String),
-}
+#[async_trait::async_trait]
+impl Handler for TicketService {
+    async fn deliver(&self, entry: &Claimed) -> Result<(), Failure> {
+        self.deliver_entry(entry).await.map_err(Failure::from)
+    }
 
-impl DeliveryError {
-    fn is_transient(&self) -> bool {
-        match self {
-            DeliveryError::Monday(e) => e.is_transient(),
-            DeliveryError::Bind(e) => e.is_transient(),
-            DeliveryError::Db(_) | DeliveryError::NotYetCreated => true,
-            DeliveryError::Malformed(_) => false,
-        }
+    /// Kept and retried (someone may fix the board), but the ticket shows
+    /// that it is stuck and why.
+    async fn rejected(&self, entry: &Claimed, reason: &str) -> Result<(), Failure> {
+        let Ok(ticket_id) = entry.subject().parse() else {
+            return Ok(());
+        };
+        self.mark_failed(ticket_id, reason)
+            .await
+            .map_err(Failure::from)
     }
 }
 
 impl TicketService {
-    /// Runs until the process ends. Wakes on new entries, or polls.
-    pub async fn run_delivery(self: Arc<Self>) {
-        let mut failures: u32 = 0;
-        loop {
-            match self.deliver_one().await {
-                Ok(true) => failures = 0,
-                Ok(false) => {
-                    let _ = tokio::time::timeout(self.cfg.outbox_poll, self.wake.notified()).await;
-                }
-                Err(e) => {
-                    // Monday (or our database) is unwell: back off for all
-                    // entries, not just this one, instead of hammering it.
-                    failures = failures.saturating_add(1);
-                    let wait = self.backoff(failures);
-                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "outbox delivery failed");
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .cfg
-            .retry_base
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.cfg.retry_max);
-        let jitter = rand::rng().random_range(0..=exp.as_millis().max(1) as u64 / 4);
-        (exp + Duration::from_millis(jitter)).min(self.cfg.retry_max)
-    }
-
-    /// Delivers the oldest due entry. `Ok(false)` when there was none;
-    /// `Err` only for transient trouble (the entry is rescheduled).
-    pub async fn deliver_one(&self) -> Result<bool, DeliveryError> {
-        let now = Utc::now();
-        let lease =
-            chrono::Duration::from_std(self.cfg.lease).unwrap_or(chrono::Duration::seconds(60));
-        let Some(entry) = outbox::claim(&self.db, now, now + lease).await? else {
-            return Ok(false);
-        };
-        match self.deliver(&entry).await {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let transient = e.is_transient();
-                let wait = match e {
-                    DeliveryError::NotYetCreated => self.cfg.retry_base,
-                    _ => self.backoff(entry.attempts.unsigned_abs()),
-                };
-                let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                let message = e.to_string();
-                if !outbox::retry_later(&self.db, &entry, Some(&message), next).await? {
-                    // Our lease ran out and another worker holds the entry;
-                    // its outcome, not ours, decides the ticket's state.
-                    tracing::warn!(entry = entry.id, error = %message, "outbox lease lost during a failed attempt");
-                    return Ok(true);
-                }
-                if !transient {
-                    // Kept and retried (someone may fix the board), but the
-                    // ticket shows that it is stuck and why.
-                    tracing::error!(entry = entry.id, error = %message, "outbox entry rejected by monday");
-                    self.mark_failed(entry.ticket_id, &message).await?;
-                    return Ok(true);
-                }
-                if matches!(e, DeliveryError::NotYetCreated) {
-                    return Ok(true);
-                }
-                Err(e)
-            }
-        }
-    }
-
-    async fn deliver(&self, entry: &outbox_entity::Model) -> Result<(), DeliveryError> {
-        let ticket = tickets::find_any(&self.db, entry.ticket_id)
+    #[tracing::instrument(skip_all)]
+    async fn deliver_entry(&self, entry: &Claimed) -> Result<(), TicketError> {
+        let ticket_id: Uuid = entry.subject().parse().map_err(|_| {
+            TicketError::Malformed(format!("{:?} is not a ticket id", entry.subject()))
+        })?;
+        let ticket = tickets::find_any(&self.db, ticket_id)
             .await?
-            .ok_or_else(|| {
-                DeliveryError::Malformed(format!("ticket {} is gone", entry.ticket_id))
-            })?;
+            .ok_or_else(|| TicketError::Malformed(format!("ticket {ticket_id} is gone")))?;
         let board = self.board().await?;
-        match entry.kind.as_str() {
+        match entry.kind() {
             KIND_CREATE_ITEM => {
                 let item_id = match &ticket.monday_item_id {
                     Some(id) => id.clone(),
-                    None => {
-                        self.create_item(&ticket, entry.attempts > 1, &board)
-                            .await?
-                    }
+                    None => self.create_item(&ticket, entry.retried(), &board).await?,
                 };
                 self.finish(entry, ticket, Some(item_id), None).await
             }
@@ -140,9 +57,9 @@ impl TicketService {
                 let item_id = ticket
                     .monday_item_id
                     .clone()
-                    .ok_or(DeliveryError::NotYetCreated)?;
-                let fields: Change = serde_json::from_str(&entry.payload)
-                    .map_err(|e| DeliveryError::Malformed(e.to_string()))?;
+                    .ok_or(TicketError::NotYetCreated)?;
+                let fields: Change = serde_json::from_value(entry.payload().clone())
+                    .map_err(|e| TicketError::Malformed(e.to_string()))?;
                 // Send today's values of the changed fields: a later edit
                 // still waiting in the outbox is then already included.
                 let current = Change {
@@ -166,22 +83,20 @@ impl TicketService {
                 let item_id = ticket
                     .monday_item_id
                     .clone()
-                    .ok_or(DeliveryError::NotYetCreated)?;
-                let comment_id: Uuid = serde_json::from_str::<serde_json::Value>(&entry.payload)
-                    .ok()
-                    .and_then(|v| {
-                        v.get("comment_id")
-                            .and_then(|c| c.as_str())
-                            .and_then(|c| c.parse().ok())
-                    })
-                    .ok_or_else(|| DeliveryError::Malformed("comment_id missing".to_owned()))?;
+                    .ok_or(TicketError::NotYetCreated)?;
+                let comment_id: Uuid = entry
+                    .payload()
+                    .get("comment_id")
+                    .and_then(|c| c.as_str())
+                    .and_then(|c| c.parse().ok())
+                    .ok_or_else(|| TicketError::Malformed("comment_id missing".to_owned()))?;
                 let comment = tickets::find_comment(&self.db, comment_id)
                     .await?
                     .ok_or_else(|| {
-                        DeliveryError::Malformed(format!("comment {comment_id} is gone"))
+                        TicketError::Malformed(format!("comment {comment_id} is gone"))
                     })?;
                 let body = update_text(&comment);
-                let earlier = if entry.attempts > 1 && comment.monday_update_id.is_none() {
+                let earlier = if entry.retried() && comment.monday_update_id.is_none() {
                     // An earlier attempt may have posted it without hearing back.
                     self.monday
                         .items_by_ids(vec![item_id.clone()])
@@ -200,7 +115,7 @@ impl TicketService {
                 self.finish(entry, ticket, None, Some((comment, update_id)))
                     .await
             }
-            other => Err(DeliveryError::Malformed(format!(
+            other => Err(TicketError::Malformed(format!(
                 "unknown outbox kind {other:?}"
             ))),
         }
@@ -212,7 +127,7 @@ impl TicketService {
         ticket: &ticket::Model,
         retried: bool,
         board: &super::board::TicketBoard,
-    ) -> Result<String, DeliveryError> {
+    ) -> Result<String, TicketError> {
         let ticket_key = ticket.id.to_string();
         if retried {
             let found = self
@@ -246,20 +161,16 @@ impl TicketService {
     /// Records a delivered entry and what Monday assigned, in one transaction.
     async fn finish(
         &self,
-        entry: &outbox_entity::Model,
+        entry: &Claimed,
         ticket: ticket::Model,
         item_id: Option<String>,
         comment: Option<(crate::db::entities::ticket_comment::Model, String)>,
-    ) -> Result<(), DeliveryError> {
-        let now = Utc::now();
+    ) -> Result<(), TicketError> {
         let txn = self.db.begin().await?;
-        if !outbox::delivered(&txn, entry, now).await? {
+        if !entry.complete(&txn).await? {
             // Our lease ran out mid-call and another worker owns the entry
             // now. It finds what we created by its Ticket ID and records it.
-            tracing::warn!(
-                entry = entry.id,
-                "outbox lease lost before delivery was recorded"
-            );
+            tracing::warn!("outbox lease lost before delivery was recorded");
             return Ok(());
         }
         let comment_synced = comment.is_some();
@@ -269,7 +180,8 @@ impl TicketService {
             row.sync_state = Set(SyncState::Synced.code().to_owned());
             tickets::update_comment(&txn, row).await?;
         }
-        let still_pending = outbox::pending_for_ticket(&txn, ticket.id, entry.id).await? > 0;
+        let still_pending =
+            outbox::pending_for_subject(&txn, entry.subject(), entry.id()).await? > 0;
         let mut changed = Vec::new();
         let mut row: ticket::ActiveModel = ticket.clone().into();
         if let Some(id) = item_id.filter(|id| ticket.monday_item_id.as_deref() != Some(id)) {
@@ -297,12 +209,14 @@ impl TicketService {
         } else if comment_synced {
             // Only the comment's syncState moved; no event, but cached
             // responses showing it as pending are stale.
-            self.responses.ticket_changed(updated.client_id);
+            self.changes.publish(Changed::Data(Scope::Tickets {
+                client: updated.client_id,
+            }));
         }
         Ok(())
     }
 
-    async fn mark_failed(&self, ticket_id: Uuid, error: &str) -> Result<(), DeliveryError> {
+    async fn mark_failed(&self, ticket_id: Uuid, error: &str) -> Result<(), TicketError> {
         if let Some(t) = tickets::find_any(&self.db, ticket_id).await? {
             let mut row: ticket::ActiveModel = t.into();
             row.sync_state = Set(SyncState::Failed.code().to_owned());

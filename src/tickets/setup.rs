@@ -3,31 +3,28 @@
 
 use serde_json::json;
 
+use super::board::{FIELDS, Field};
 use crate::upstream::monday::operations::{CreateBoard, CreateColumn, create_board, create_column};
 use crate::upstream::monday::{MondayClient, MondayError};
 
 use create_column::ColumnType;
 
-/// Title, column type and (for status columns) labels, in board order.
-fn columns() -> Vec<(&'static str, ColumnType, Option<&'static [&'static str]>)> {
-    vec![
-        ("Ticket ID", ColumnType::text, None),
-        ("Description", ColumnType::long_text, None),
-        ("Client Email", ColumnType::email, None),
-        ("Client Portal ID", ColumnType::text, None),
-        (
-            "Status",
-            ColumnType::status,
-            Some(&["Open", "In Progress", "Resolved", "Closed"]),
-        ),
-        (
-            "Priority",
-            ColumnType::status,
-            Some(&["Low", "Medium", "High", "Urgent"]),
-        ),
-        ("Created Date", ColumnType::date, None),
-        ("Last Updated", ColumnType::date, None),
-    ]
+/// Title, column type and (for status columns) labels, in board order: the
+/// columns `TicketBoard::bind` looks for.
+fn columns() -> Vec<(&'static str, ColumnType, Vec<&'static str>)> {
+    FIELDS
+        .iter()
+        .map(|(field, title, _)| {
+            let kind = match field {
+                Field::TicketId | Field::ClientPortalId => ColumnType::text,
+                Field::Description => ColumnType::long_text,
+                Field::ClientEmail => ColumnType::email,
+                Field::Status | Field::Priority => ColumnType::status,
+                Field::CreatedDate | Field::LastUpdated => ColumnType::date,
+            };
+            (*title, kind, field.labels())
+        })
+        .collect()
 }
 
 /// Creates the board and its columns; returns the new board id.
@@ -40,8 +37,8 @@ pub async fn create_ticket_board(client: &MondayClient, name: &str) -> Result<St
         .create_board
         .ok_or_else(|| MondayError::Protocol("create_board returned no board".to_owned()))?;
     for (title, kind, labels) in columns() {
-        let defaults = labels.map(|ls| {
-            let labels: serde_json::Map<String, serde_json::Value> = ls
+        let defaults = (!labels.is_empty()).then(|| {
+            let labels: serde_json::Map<String, serde_json::Value> = labels
                 .iter()
                 .enumerate()
                 .map(|(i, l)| (i.to_string(), json!(l)))

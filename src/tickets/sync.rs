@@ -12,22 +12,13 @@ use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use super::board::{Change, ItemFields};
-use super::events::TicketEventKind;
+use super::error::TicketError;
 use super::model::{SyncState, TicketPriority, TicketStatus};
 use super::service::{KIND_CREATE_ITEM, KIND_UPDATE_ITEM, TicketService};
-use crate::db::entities::{client, ticket, ticket_comment};
-use crate::db::repo::{clients, tickets};
-use crate::upstream::monday::{MondayError, MondayItem};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error(transparent)]
-    Monday(#[from] MondayError),
-    #[error(transparent)]
-    Bind(#[from] super::board::BindError),
-    #[error("database: {0}")]
-    Db(#[from] sea_orm::DbErr),
-}
+use crate::changes::{Change as Changed, Scope, TicketEventKind};
+use crate::db::entities::{ticket, ticket_comment};
+use crate::db::repo::{outbox, tickets};
+use crate::upstream::monday::MondayItem;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SyncReport {
@@ -39,7 +30,8 @@ pub struct SyncReport {
 
 impl TicketService {
     /// Pages through the whole board and brings every ticket up to date.
-    pub async fn full_sync(&self) -> Result<SyncReport, SyncError> {
+    #[tracing::instrument(skip_all, fields(board = %self.board_id))]
+    pub async fn full_sync(&self) -> Result<SyncReport, TicketError> {
         let board = self.board().await?;
         let mut report = SyncReport::default();
         // Only items we knew before the walk can have vanished: one created
@@ -58,7 +50,7 @@ impl TicketService {
                     let (c, u) = fut.await?;
                     counts.0.fetch_add(c, Ordering::Relaxed);
                     counts.1.fetch_add(u, Ordering::Relaxed);
-                    Ok::<(), SyncError>(())
+                    Ok::<(), TicketError>(())
                 }
             })
             .await?;
@@ -69,7 +61,7 @@ impl TicketService {
         let deleted = tickets::mark_items_deleted(&self.db, gone, Utc::now()).await;
         if deleted.is_err() {
             // It may have marked some before failing.
-            self.responses.everything_changed();
+            self.changes.publish(Changed::Data(Scope::Everything));
         }
         for t in deleted? {
             report.deleted += 1;
@@ -82,7 +74,7 @@ impl TicketService {
         Ok(report)
     }
 
-    async fn apply_page(&self, items: Vec<MondayItem>) -> Result<(u64, u64), SyncError> {
+    async fn apply_page(&self, items: Vec<MondayItem>) -> Result<(u64, u64), TicketError> {
         let (mut created, mut updated) = (0, 0);
         for item in items {
             match self.apply_item(&item).await? {
@@ -95,7 +87,8 @@ impl TicketService {
     }
 
     /// Re-reads items from Monday and applies them (webhook path).
-    pub async fn refresh_item(&self, item_id: &str) -> Result<(), SyncError> {
+    #[tracing::instrument(skip_all, fields(item = %item_id))]
+    pub async fn refresh_item(&self, item_id: &str) -> Result<(), TicketError> {
         for item in self.monday.items_by_ids(vec![item_id.to_owned()]).await? {
             self.apply_item(&item).await?;
         }
@@ -105,7 +98,7 @@ impl TicketService {
     /// Marks a ticket deleted because its item was deleted in Monday. The
     /// event is checked against Monday first: an unsigned (or forged)
     /// delivery cannot hide a ticket whose item still exists.
-    pub async fn apply_deleted(&self, item_id: &str) -> Result<(), SyncError> {
+    pub async fn apply_deleted(&self, item_id: &str) -> Result<(), TicketError> {
         let still_there = self.monday.items_by_ids(vec![item_id.to_owned()]).await?;
         if let Some(item) = still_there.first() {
             self.apply_item(item).await?;
@@ -126,12 +119,12 @@ impl TicketService {
     pub async fn apply_item(
         &self,
         item: &MondayItem,
-    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
         let applied = self.apply_item_steps(item).await;
         if applied.is_err() {
             // Some of its writes may have committed before the failure, with
             // no event to say so; cached answers must not outlive them.
-            self.responses.everything_changed();
+            self.changes.publish(Changed::Data(Scope::Everything));
         }
         applied
     }
@@ -139,7 +132,7 @@ impl TicketService {
     async fn apply_item_steps(
         &self,
         item: &MondayItem,
-    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
         let board = self.board().await?;
         let f = board.read(item);
         let existing = match tickets::find_by_item(&self.db, &item.id).await? {
@@ -189,7 +182,7 @@ impl TicketService {
         item: &MondayItem,
         f: &ItemFields,
         key_free: bool,
-    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
         let client_id = self.discover_client(f, true).await?;
         let now = Utc::now();
         let t = tickets::insert(
@@ -228,7 +221,7 @@ impl TicketService {
         t: ticket::Model,
         item: &MondayItem,
         f: &ItemFields,
-    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, SyncError> {
+    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
         // Fields we changed and have not delivered yet are ours to keep: the
         // item still shows the old value until the outbox catches up.
         let pending = self.pending_fields(t.id).await?;
@@ -286,9 +279,9 @@ impl TicketService {
     }
 
     /// The fields with undelivered local changes.
-    async fn pending_fields(&self, ticket_id: Uuid) -> Result<HashSet<&'static str>, SyncError> {
+    async fn pending_fields(&self, ticket_id: Uuid) -> Result<HashSet<&'static str>, TicketError> {
         let mut out = HashSet::new();
-        for e in tickets::undelivered(&self.db, ticket_id).await? {
+        for e in outbox::undelivered(&self.db, &ticket_id.to_string()).await? {
             match e.kind.as_str() {
                 KIND_CREATE_ITEM => {
                     out.extend(["title", "description", "status", "priority"]);
@@ -310,7 +303,7 @@ impl TicketService {
         &self,
         item: &MondayItem,
         t: Option<&ticket::Model>,
-    ) -> Result<bool, SyncError> {
+    ) -> Result<bool, TicketError> {
         if item.updates.is_empty() {
             return Ok(false);
         }
@@ -367,47 +360,19 @@ impl TicketService {
         &self,
         f: &ItemFields,
         create: bool,
-    ) -> Result<Option<Uuid>, SyncError> {
-        if let Some(email) = &f.client_email
-            && let Some(c) = clients::find_by_email(&self.db, email).await?
-        {
-            return Ok(Some(c.id));
-        }
-        if let Some(portal) = &f.client_portal_id
-            && let Some(c) = clients::find_by_portal_id(&self.db, portal).await?
-        {
-            return Ok(Some(c.id));
-        }
-        let Some(email) = f.client_email.as_ref().filter(|_| create) else {
-            return Ok(None);
-        };
-        let now = Utc::now();
-        let portal_id = f
-            .client_portal_id
-            .clone()
-            .unwrap_or_else(crate::auth::keys::random_portal_id);
-        let name = email.split('@').next().unwrap_or(email).to_owned();
-        match clients::insert(
-            &self.db,
-            client::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                portal_id: Set(portal_id),
-                email: Set(email.clone()),
-                name: Set(name),
-                company: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            },
-        )
-        .await
-        {
-            Ok(c) => Ok(Some(c.id)),
-            // Another delivery created the same client a moment ago.
-            Err(_) => Ok(clients::find_by_email(&self.db, email).await?.map(|c| c.id)),
-        }
+    ) -> Result<Option<Uuid>, TicketError> {
+        self.clients
+            .owner_of_ticket(
+                f.client_email.as_deref(),
+                f.client_portal_id.as_deref(),
+                create,
+            )
+            .await
+            .map_err(TicketError::Client)
     }
 
     /// Runs the startup sync, then reconciles on a fixed interval.
+    #[tracing::instrument(skip_all, name = "tickets.reconcile")]
     pub async fn run_reconcile(self: Arc<Self>) {
         loop {
             if let Err(e) = self.full_sync().await {

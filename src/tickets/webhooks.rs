@@ -1,15 +1,20 @@
 //! Monday → us, live: registering our webhook endpoint on the board (without
 //! duplicates on re-runs) and applying the events it receives.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
+use super::error::TicketError;
 use super::service::TicketService;
-use super::sync::SyncError;
-use crate::db::repo::settings;
+use crate::db::repo::{settings, webhook_receipts};
 use crate::upstream::monday::operations::{
     CreateWebhook, ListWebhooks, create_webhook, list_webhooks,
 };
 use crate::upstream::monday::{MondayClient, MondayError};
+
+/// How Monday's deliveries are named in our receipts.
+const SOURCE: &str = "monday";
 
 /// The board events we subscribe to, as `create_webhook` names them.
 pub const EVENTS: &[(&str, create_webhook::WebhookEventType)] = &[
@@ -29,14 +34,6 @@ pub const EVENTS: &[(&str, create_webhook::WebhookEventType)] = &[
     ),
 ];
 
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookSetupError {
-    #[error(transparent)]
-    Monday(#[from] MondayError),
-    #[error("database: {0}")]
-    Db(#[from] sea_orm::DbErr),
-}
-
 /// Outcome per event: the webhook id and whether it was created now.
 pub type Registration = Vec<(&'static str, String, bool)>;
 
@@ -49,7 +46,7 @@ pub async fn ensure(
     db: &impl sea_orm::ConnectionTrait,
     board_id: &str,
     url: &str,
-) -> Result<Registration, WebhookSetupError> {
+) -> Result<Registration, TicketError> {
     let existing: Vec<String> = monday
         .run::<ListWebhooks>(list_webhooks::Variables {
             board_id: board_id.to_owned(),
@@ -91,12 +88,50 @@ pub enum Applied {
     Applied,
     /// Not about our tickets board.
     Ignored,
+    /// A retried delivery we applied before.
+    Duplicate,
 }
 
 impl TicketService {
+    /// Takes one delivered `event`, once: Monday retries deliveries, and a
+    /// retry (recognised by `triggerUuid`, on any replica) changes nothing.
+    /// Applied in a task of its own: an event's writes commit one by one and
+    /// the caches hear of them at the end, so a sender that hangs up midway
+    /// must not cancel the rest.
+    #[tracing::instrument(skip_all, fields(trigger))]
+    pub async fn receive_webhook(self: &Arc<Self>, event: Value) -> Result<Applied, TicketError> {
+        let trigger = event
+            .get("triggerUuid")
+            .or_else(|| event.get("originalTriggerUuid"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty() && t.len() <= 64)
+            .map(str::to_owned);
+        if let Some(t) = &trigger {
+            tracing::Span::current().record("trigger", t.as_str());
+            if webhook_receipts::exists(&self.db, SOURCE, t).await? {
+                return Ok(Applied::Duplicate);
+            }
+        }
+        let this = self.clone();
+        let applying = tokio::spawn(async move {
+            let applied = this.apply_webhook(&event).await?;
+            if let (Applied::Applied, Some(t)) = (&applied, &trigger) {
+                let kind = event
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                webhook_receipts::record(&this.db, SOURCE, t, kind).await?;
+            }
+            Ok(applied)
+        });
+        applying
+            .await
+            .map_err(|e| TicketError::Malformed(format!("webhook task: {e}")))?
+    }
+
     /// Applies one webhook `event` object. Item events re-read the item from
     /// Monday: the payload formats vary by column type, the item does not.
-    pub async fn apply_webhook(&self, event: &Value) -> Result<Applied, SyncError> {
+    pub async fn apply_webhook(&self, event: &Value) -> Result<Applied, TicketError> {
         let board = event.get("boardId").map(id_string).unwrap_or_default();
         if board != self.board_id() {
             return Ok(Applied::Ignored);

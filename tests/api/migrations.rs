@@ -63,3 +63,59 @@ async fn generated_jwt_secret_is_stored_once_and_reused() {
     assert!(again.is_ok());
     assert_eq!(read().await, first);
 }
+
+/// The outbox and the webhook receipts changed shape: entries queued and
+/// deliveries recorded before the change survive it.
+#[tokio::test]
+async fn queued_entries_and_receipts_survive_the_generic_outbox() {
+    use bridgeboard::db::repo::{outbox, webhook_receipts};
+
+    let app = spawn_app().await;
+    let db = app.db.connect().await;
+    let backend = db.get_database_backend();
+    Migrator::down(&db, Some(2)).await.unwrap();
+    let ticket = uuid::Uuid::new_v4();
+    // Due tomorrow, so the running app's worker leaves it alone.
+    let due = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let now = chrono::Utc::now().to_rfc3339();
+    let ticket_id = match backend {
+        DatabaseBackend::Sqlite => format!("'{ticket}'"),
+        _ => format!("'{ticket}'::uuid"),
+    };
+    let time = |t: &str| match backend {
+        DatabaseBackend::Sqlite => format!("'{t}'"),
+        _ => format!("'{t}'::timestamptz"),
+    };
+    for sql in [
+        format!(
+            "INSERT INTO outbox (ticket_id, kind, payload, attempts, next_attempt_at, created_at) \
+             VALUES ({ticket_id}, 'update_item', '{{\"status\":\"Closed\"}}', 0, {}, {})",
+            time(&due),
+            time(&now)
+        ),
+        format!(
+            "INSERT INTO webhook_receipts (trigger_uuid, event_type, received_at) \
+             VALUES ('trigger-1', 'update_column_value', {})",
+            time(&now)
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    Migrator::up(&db, None).await.unwrap();
+
+    let kept = outbox::undelivered(&db, &ticket.to_string()).await.unwrap();
+    assert_eq!(kept.len(), 1, "the queued change is still queued");
+    assert_eq!(kept[0].kind, "tickets.update_item");
+    assert_eq!(kept[0].payload, "{\"status\":\"Closed\"}");
+    assert!(
+        webhook_receipts::exists(&db, "monday", "trigger-1")
+            .await
+            .unwrap(),
+        "a retried Monday delivery is still recognised"
+    );
+    assert!(
+        !webhook_receipts::exists(&db, "calendly", "trigger-1")
+            .await
+            .unwrap()
+    );
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use bridgeboard::sandbox::SandboxHandle;
 use bridgeboard::sandbox::faults::Upstream;
 use bridgeboard::tickets::board::{BindError, TicketBoard};
+use bridgeboard::upstream::Transient;
 use bridgeboard::upstream::monday::{MondayClient, MondayError, RetryPolicy};
 use secrecy::SecretString;
 use serde_json::json;

@@ -1,5 +1,5 @@
-//! A write to Monday that must happen, stored in the same transaction as the
-//! change that caused it, so nothing is lost while Monday is down.
+//! A write to an upstream that must happen, stored in the same transaction as
+//! the change that caused it, so nothing is lost while the upstream is down.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,8 +8,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub ticket_id: Uuid,
+    /// What it does, namespaced by domain: `tickets.create_item`, …
     pub kind: String,
+    /// The id of what it is about (a ticket); entries of one subject are
+    /// delivered in order.
+    pub subject: String,
+    /// JSON.
     pub payload: String,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,

@@ -1,13 +1,17 @@
-//! A Monday webhook delivery already applied, keyed by `triggerUuid`, so a
-//! retried delivery changes nothing.
+//! A webhook delivery already applied, keyed by its sender and the sender's
+//! delivery id (Monday's `triggerUuid`, …), so a retried delivery changes
+//! nothing.
 
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_receipts")]
 pub struct Model {
+    /// `monday` or `calendly`.
     #[sea_orm(primary_key, auto_increment = false)]
-    pub trigger_uuid: String,
+    pub source: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub delivery_id: String,
     pub event_type: String,
     pub received_at: DateTimeUtc,
 }

@@ -9,3 +9,4 @@ pub mod sessions;
 pub mod settings;
 pub mod tickets;
 pub mod users;
+pub mod webhook_receipts;

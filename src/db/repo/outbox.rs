@@ -1,4 +1,4 @@
-//! The delivery queue to Monday. Rows are claimed with a lease, so several
+//! The delivery queue to the upstreams. Rows are claimed with a lease, so several
 //! workers (replicas) never deliver the same row at once, and a worker that
 //! dies mid-delivery leaves a row another picks up when the lease runs out.
 //!
@@ -13,20 +13,19 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
 use crate::db::entities::outbox;
 
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    ticket_id: Uuid,
     kind: &str,
-    payload: serde_json::Value,
+    subject: &str,
+    payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     outbox::Entity::insert(outbox::ActiveModel {
-        ticket_id: Set(ticket_id),
         kind: Set(kind.to_owned()),
+        subject: Set(subject.to_owned()),
         payload: Set(payload.to_string()),
         attempts: Set(0),
         next_attempt_at: Set(now),
@@ -52,16 +51,22 @@ fn due(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Claims the oldest due row: sets its lease and counts the attempt before
-/// any call to Monday, so a crash mid-call is visible to the next attempt.
+/// Claims the oldest due row of one of `kinds`: sets its lease and counts
+/// the attempt before any call upstream, so a crash mid-call is visible to
+/// the next attempt.
 pub async fn claim(
     db: &impl ConnectionTrait,
+    kinds: &[&str],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Option<outbox::Model>, DbErr> {
+    if kinds.is_empty() {
+        return Ok(None);
+    }
     for _ in 0..5 {
         let Some(row) = outbox::Entity::find()
             .filter(due(now))
+            .filter(outbox::Column::Kind.is_in(kinds.iter().copied()))
             .order_by_asc(outbox::Column::Id)
             .one(db)
             .await?
@@ -141,17 +146,30 @@ pub async fn retry_later(
     Ok(res.rows_affected == 1)
 }
 
-/// Rows of this ticket still waiting (other than `except`).
-pub async fn pending_for_ticket(
+/// Rows about `subject` still waiting (other than `except`).
+pub async fn pending_for_subject(
     db: &impl ConnectionTrait,
-    ticket_id: Uuid,
+    subject: &str,
     except: i64,
 ) -> Result<u64, DbErr> {
     outbox::Entity::find()
-        .filter(outbox::Column::TicketId.eq(ticket_id))
+        .filter(outbox::Column::Subject.eq(subject))
         .filter(outbox::Column::DeliveredAt.is_null())
         .filter(outbox::Column::Id.ne(except))
         .count(db)
+        .await
+}
+
+/// Rows about `subject` not yet delivered, oldest first.
+pub async fn undelivered(
+    db: &impl ConnectionTrait,
+    subject: &str,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Subject.eq(subject))
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
         .await
 }
 

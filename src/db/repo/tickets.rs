@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::entities::{outbox, ticket, ticket_comment, webhook_receipt};
+use crate::db::entities::{ticket, ticket_comment};
 
 #[derive(Clone, Debug, Default)]
 pub struct TicketFilter {
@@ -204,41 +204,4 @@ pub async fn update_comment(
     row: ticket_comment::ActiveModel,
 ) -> Result<ticket_comment::Model, DbErr> {
     row.update(db).await
-}
-
-/// Outbox entries of this ticket not yet delivered, oldest first.
-pub async fn undelivered(
-    db: &impl ConnectionTrait,
-    ticket_id: Uuid,
-) -> Result<Vec<outbox::Model>, DbErr> {
-    outbox::Entity::find()
-        .filter(outbox::Column::TicketId.eq(ticket_id))
-        .filter(outbox::Column::DeliveredAt.is_null())
-        .order_by_asc(outbox::Column::Id)
-        .all(db)
-        .await
-}
-
-/// True when a webhook delivery with this trigger was applied already.
-pub async fn receipt_exists(db: &impl ConnectionTrait, trigger: &str) -> Result<bool, DbErr> {
-    Ok(webhook_receipt::Entity::find_by_id(trigger.to_owned())
-        .one(db)
-        .await?
-        .is_some())
-}
-
-pub async fn record_receipt(
-    db: &impl ConnectionTrait,
-    trigger: &str,
-    event_type: &str,
-) -> Result<(), DbErr> {
-    webhook_receipt::Entity::insert(webhook_receipt::ActiveModel {
-        trigger_uuid: Set(trigger.to_owned()),
-        event_type: Set(event_type.to_owned()),
-        received_at: Set(Utc::now()),
-    })
-    .on_conflict_do_nothing_on([webhook_receipt::Column::TriggerUuid])
-    .exec(db)
-    .await?;
-    Ok(())
 }

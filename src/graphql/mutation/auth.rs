@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, Object, Result};
 
-use crate::auth::guard::{app_state, client_ip, identity};
-use crate::auth::{RoleGuard, magic_link, session};
+use crate::auth::RoleGuard;
+use crate::graphql::guard::{actor, app_state, client_ip};
 use crate::graphql::types::auth::{AuthPayload, Viewer};
 
 #[derive(Default)]
@@ -20,7 +20,10 @@ impl AuthMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let state = app_state(ctx)?;
-        let (issued, user) = session::login(state, &username, &password, client_ip(ctx)).await?;
+        let (issued, user) = state
+            .sessions
+            .login(&username, &password, client_ip(ctx))
+            .await?;
         Ok(AuthPayload {
             token: issued.token,
             expires_at: issued.expires_at,
@@ -31,8 +34,7 @@ impl AuthMutation {
     /// Ends the current session: its token stops working, also after a restart.
     #[graphql(guard = "RoleGuard::authenticated()")]
     async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
-        let state = app_state(ctx)?;
-        session::logout(state, identity(ctx), client_ip(ctx)).await?;
+        app_state(ctx)?.sessions.logout(actor(ctx)).await?;
         Ok(true)
     }
 
@@ -41,7 +43,7 @@ impl AuthMutation {
     async fn request_magic_link(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
         let state = app_state(ctx)?;
         if email.len() <= 320 && email.contains('@') {
-            magic_link::request(state, &email, client_ip(ctx));
+            state.magic_links.request(&email, client_ip(ctx));
         }
         Ok(true)
     }
@@ -49,7 +51,7 @@ impl AuthMutation {
     /// Exchanges a magic-link token (single use) for a client session.
     async fn redeem_magic_link(&self, ctx: &Context<'_>, token: String) -> Result<AuthPayload> {
         let state = app_state(ctx)?;
-        let (issued, client) = magic_link::redeem(state, &token, client_ip(ctx)).await?;
+        let (issued, client) = state.magic_links.redeem(&token, client_ip(ctx)).await?;
         Ok(AuthPayload {
             token: issued.token,
             expires_at: issued.expires_at,

@@ -2,10 +2,8 @@
 
 use async_graphql::{Context, Object, Result};
 
-use crate::auth::audit::{self, actions};
-use crate::auth::guard::{app_state, client_ip, identity};
-use crate::auth::{Identity, RoleGuard, accounts};
-use crate::error::AppError;
+use crate::auth::RoleGuard;
+use crate::graphql::guard::{actor, app_state};
 use crate::graphql::types::auth::{CreateUserInput, User};
 
 #[derive(Default)]
@@ -15,18 +13,10 @@ pub struct UserMutation;
 impl UserMutation {
     #[graphql(guard = "RoleGuard::admin().write()")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
-        let state = app_state(ctx)?;
-        let user =
-            accounts::create(&state.db, &input.username, &input.password, input.role).await?;
-        let target = Some(format!("user:{}", user.username));
-        audit::record(
-            state,
-            identity(ctx),
-            actions::USER_CREATED,
-            target,
-            client_ip(ctx),
-        )
-        .await;
+        let user = app_state(ctx)?
+            .accounts
+            .create(actor(ctx), &input.username, &input.password, input.role)
+            .await?;
         Ok(user.into())
     }
 
@@ -38,35 +28,20 @@ impl UserMutation {
         username: String,
         password: String,
     ) -> Result<User> {
-        let state = app_state(ctx)?;
-        let user = accounts::set_password(&state.db, &username, &password).await?;
-        state.auth.identities.clear();
-        let target = Some(format!("user:{}", user.username));
-        audit::record(
-            state,
-            identity(ctx),
-            actions::USER_PASSWORD_CHANGED,
-            target,
-            client_ip(ctx),
-        )
-        .await;
+        let user = app_state(ctx)?
+            .accounts
+            .set_password(actor(ctx), &username, &password)
+            .await?;
         Ok(user.into())
     }
 
     /// Removes a staff account (not your own, and not the last admin).
     #[graphql(guard = "RoleGuard::admin().write()")]
     async fn delete_user(&self, ctx: &Context<'_>, username: String) -> Result<bool> {
-        let state = app_state(ctx)?;
-        let who = identity(ctx);
-        if let Identity::Staff { username: me, .. } = who
-            && me.eq_ignore_ascii_case(username.trim())
-        {
-            return Err(AppError::Conflict("you cannot delete your own account".to_owned()).into());
-        }
-        let user = accounts::remove(&state.db, &username).await?;
-        state.auth.identities.clear();
-        let target = Some(format!("user:{}", user.username));
-        audit::record(state, who, actions::USER_DELETED, target, client_ip(ctx)).await;
+        app_state(ctx)?
+            .accounts
+            .remove(actor(ctx), &username)
+            .await?;
         Ok(true)
     }
 }

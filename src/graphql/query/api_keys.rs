@@ -3,11 +3,10 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use crate::auth::RoleGuard;
-use crate::auth::guard::app_state;
-use crate::db::repo::api_keys;
 use crate::error::AppError;
-use crate::graphql::query::auth::parse_id;
+use crate::graphql::guard::app_state;
 use crate::graphql::types::api_keys::ApiKey;
+use crate::ids::parse_uuid;
 
 #[derive(Default)]
 pub struct ApiKeysQuery;
@@ -17,18 +16,17 @@ impl ApiKeysQuery {
     /// Every key, newest first, whatever its status.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
-        let state = app_state(ctx)?;
-        let rows = api_keys::list(&state.db).await.map_err(AppError::from)?;
+        let rows = app_state(ctx)?.api_keys.list().await?;
         Ok(rows.into_iter().map(ApiKey::from).collect())
     }
 
     #[graphql(guard = "RoleGuard::admin()")]
     async fn api_key(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ApiKey>> {
-        let state = app_state(ctx)?;
-        let id = parse_id(&id)?;
-        Ok(api_keys::find_by_id(&state.db, id)
-            .await
-            .map_err(AppError::from)?
-            .map(ApiKey::from))
+        let id = parse_uuid(&id, "id")?;
+        match app_state(ctx)?.api_keys.get(id).await {
+            Ok(row) => Ok(Some(row.into())),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }

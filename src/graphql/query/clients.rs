@@ -1,17 +1,19 @@
 //! Admin queries over clients: the Relay connection and single lookup.
 
-use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
 
 use crate::auth::RoleGuard;
-use crate::auth::guard::app_state;
-use crate::db::repo::clients;
 use crate::error::AppError;
-use crate::graphql::query::auth::{page_size, parse_id};
+use crate::graphql::guard::app_state;
+use crate::graphql::pagination::{self, page_cost, page_size};
 use crate::graphql::types::clients::Client;
+use crate::ids::parse_uuid;
 
 #[derive(Default)]
 pub struct ClientsQuery;
+
+const LIST: &str = "clients";
 
 #[Object]
 impl ClientsQuery {
@@ -19,7 +21,7 @@ impl ClientsQuery {
     /// company or portal id, ignoring case.
     #[graphql(
         guard = "RoleGuard::admin()",
-        complexity = "first.unwrap_or(20).max(1) as usize * child_complexity"
+        complexity = "page_cost(first, child_complexity)"
     )]
     async fn clients(
         &self,
@@ -27,37 +29,33 @@ impl ClientsQuery {
         first: Option<i32>,
         after: Option<String>,
         search: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<String>, Client>> {
-        let state = app_state(ctx)?;
+    ) -> Result<Connection<String, Client>> {
         let limit = page_size(first)?;
-        let after = after
-            .map(|c| {
-                OpaqueCursor::<String>::decode_cursor(&c)
-                    .map(|c| c.0)
-                    .map_err(|_| AppError::bad_request("after is not a cursor from this list"))
-            })
-            .transpose()?;
-        let mut rows = clients::page(&state.db, limit + 1, after.as_deref(), search.as_deref())
-            .await
-            .map_err(AppError::from)?;
+        let after = pagination::after::<String>(LIST, after.as_deref())?;
+        let mut rows = app_state(ctx)?
+            .clients
+            .page(limit + 1, after.as_deref(), search.as_deref())
+            .await?;
         let has_next = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let mut conn = Connection::new(after.is_some(), has_next);
-        conn.edges.extend(
-            rows.into_iter()
-                .map(|c| Edge::new(OpaqueCursor(c.email.clone()), Client::from(c))),
-        );
-        Ok(conn)
+        Ok(pagination::connection(
+            LIST,
+            rows,
+            after.is_some(),
+            has_next,
+            |c| c.email.clone(),
+            Client::from,
+        ))
     }
 
     /// One client by id.
     #[graphql(guard = "RoleGuard::admin()")]
     async fn client(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Client>> {
-        let state = app_state(ctx)?;
-        let id = parse_id(&id)?;
-        Ok(clients::find_by_id(&state.db, id)
-            .await
-            .map_err(AppError::from)?
-            .map(Client::from))
+        let id = parse_uuid(&id, "id")?;
+        match app_state(ctx)?.clients.get(id).await {
+            Ok(c) => Ok(Some(c.into())),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -3,18 +3,19 @@
 //! and hundreds of resolved fields, while nothing changed since last time.
 //!
 //! Entries are per caller (never shared between identities) and carry the
-//! read model's generation at the time they were computed: every committed
-//! ticket, comment or client change on this replica bumps it (per client, and
-//! for staff), so a change is visible on the very next request here.
-//! `CACHE_RESPONSE_TTL_MS` bounds how long a change made through another
-//! replica can go unseen.
+//! generations of the named scopes their document reads, as they were when
+//! computed. Every committed change is announced on the change signal with
+//! its scope (tickets of one client, say), which bumps that scope's
+//! generation for staff and for the owning client, so a change is visible on
+//! the very next request here. `CACHE_RESPONSE_TTL_MS` bounds how long a
+//! change made through another replica can go unseen.
 //!
 //! After a change, the many requests that find their entry stale do not all
 //! execute the query: the first runs it and the others wait for its answer.
 
 mod policy;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -23,7 +24,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::auth::{ApiKeyPermission, Identity, Role};
-pub use policy::{CachePolicy, Cacheable, OperationName};
+use crate::changes::{Change, Listener, Scope};
+pub use policy::{CachePolicy, Cacheable, OperationName, Scopes};
 
 pub struct ResponseCache {
     ttl: Duration,
@@ -43,27 +45,42 @@ struct Inner {
     bytes: usize,
     /// Executions under way that others may wait for.
     flights: HashMap<Key, (Stamp, watch::Receiver<Option<Bytes>>)>,
-    /// Documents that produced a cacheable answer. Only these are worth
-    /// waiting for; anything else (a mutation sent twice) runs side by side.
-    cacheable: HashSet<Document>,
+    /// Documents that produced a cacheable answer, with the scopes they
+    /// read. Only these are worth waiting for; anything else (a mutation
+    /// sent twice) runs side by side.
+    cacheable: HashMap<Document, Scopes>,
     generations: Generations,
 }
 
-/// How many changes each kind of caller's answers have seen.
+/// How many changes each kind of caller's answers have seen, per scope.
 #[derive(Default)]
 struct Generations {
     /// Bumped when a change's reach is unknown: every entry is stale.
     all: u64,
-    /// Bumped by every change: staff and API keys see every ticket.
-    staff: u64,
-    clients: HashMap<Uuid, u64>,
+    /// Bumped by every change in a scope: staff and API keys see all of it.
+    staff: [u64; Scopes::COUNT],
+    clients: HashMap<Uuid, [u64; Scopes::COUNT]>,
 }
 
 impl Generations {
-    fn stamp(&self, caller: &Caller) -> Stamp {
-        match caller {
-            Caller::Client(id) => Stamp(self.all, self.clients.get(id).copied().unwrap_or(0)),
-            Caller::Staff(..) | Caller::ApiKey(..) => Stamp(self.all, self.staff),
+    /// The stamp of what `scopes` read for `caller`. Each counter only
+    /// grows, so their sum changes whenever any of them does.
+    fn stamp(&self, caller: &Caller, scopes: Scopes) -> Stamp {
+        let counters = match caller {
+            Caller::Client(id) => self.clients.get(id).copied().unwrap_or_default(),
+            Caller::Staff(..) | Caller::ApiKey(..) => self.staff,
+        };
+        let read = scopes
+            .indexes()
+            .map(|i| counters[i])
+            .fold(0u64, u64::wrapping_add);
+        Stamp(self.all, read)
+    }
+
+    fn bump(&mut self, scope: usize, client: Option<Uuid>) {
+        self.staff[scope] += 1;
+        if let Some(c) = client {
+            self.clients.entry(c).or_default()[scope] += 1;
         }
     }
 }
@@ -96,6 +113,7 @@ enum Caller {
 struct Stamp(u64, u64);
 
 struct Entry {
+    scopes: Scopes,
     stamp: Stamp,
     at: Instant,
     body: Bytes,
@@ -131,8 +149,20 @@ impl Waiter {
 /// The right to store one execution's answer. Dropping it unfinished (the
 /// client went away) releases whoever waits.
 pub struct Run {
+    /// What the stamp covers: the document's scopes when known, else all.
+    scopes: Scopes,
     stamp: Stamp,
     share: Option<watch::Sender<Option<Bytes>>>,
+    /// The scopes the executed document read, once execution says so.
+    read: Option<Scopes>,
+}
+
+impl Run {
+    /// Tells the cache which scopes the executed document read.
+    pub fn reading(mut self, scopes: Scopes) -> Self {
+        self.read = Some(scopes);
+        self
+    }
 }
 
 impl ResponseCache {
@@ -176,18 +206,22 @@ impl ResponseCache {
 
     pub fn lookup(&self, key: &Key) -> Lookup {
         let mut inner = self.lock();
-        let now = inner.generations.stamp(&key.caller);
+        let Some(scopes) = inner.cacheable.get(&key.document).copied() else {
+            // Unknown: stamp everything it could read.
+            return Lookup::Run(Run {
+                scopes: Scopes::ALL,
+                stamp: inner.generations.stamp(&key.caller, Scopes::ALL),
+                share: None,
+                read: None,
+            });
+        };
+        let now = inner.generations.stamp(&key.caller, scopes);
         if let Some(e) = inner.entries.get(key)
+            && e.scopes == scopes
             && e.stamp == now
             && e.at.elapsed() < self.ttl
         {
             return Lookup::Hit(e.body.clone());
-        }
-        if !inner.cacheable.contains(&key.document) {
-            return Lookup::Run(Run {
-                stamp: now,
-                share: None,
-            });
         }
         if let Some((stamp, rx)) = inner.flights.get(key)
             && *stamp == now
@@ -201,8 +235,10 @@ impl ResponseCache {
         let (tx, rx) = watch::channel(None);
         inner.flights.insert(key.clone(), (now, rx));
         Lookup::Run(Run {
+            scopes,
             stamp: now,
             share: Some(tx),
+            read: None,
         })
     }
 
@@ -211,13 +247,14 @@ impl ResponseCache {
     /// since it may or may not include that change.
     pub fn finish(&self, key: Key, run: Run, body: Option<Bytes>) {
         let mut inner = self.lock();
+        let read = run.read.unwrap_or(run.scopes);
         // An error says nothing about the document (`first: 0` fails, the
         // same query with `first: 50` does not): only successes teach.
-        if body.is_some() && !inner.cacheable.contains(&key.document) {
+        if body.is_some() && inner.cacheable.get(&key.document) != Some(&read) {
             if inner.cacheable.len() >= self.max_entries {
                 inner.cacheable.clear();
             }
-            inner.cacheable.insert(key.document.clone());
+            inner.cacheable.insert(key.document.clone(), read);
         }
         if let Some(tx) = &run.share {
             if inner
@@ -234,16 +271,19 @@ impl ResponseCache {
         let Some(body) = body.filter(|b| b.len() <= MAX_BODY_BYTES) else {
             return;
         };
-        if inner.generations.stamp(&key.caller) != run.stamp {
+        if inner.generations.stamp(&key.caller, run.scopes) != run.stamp {
             return;
         }
+        // Nothing the run's stamp covers changed, so neither did `read`.
+        let stamp = inner.generations.stamp(&key.caller, read);
         let key_size = key.size();
         let size = key_size + body.len();
         if inner.entries.len() >= self.max_entries || inner.bytes + size > self.max_bytes {
             self.evict(&mut inner);
         }
         let entry = Entry {
-            stamp: run.stamp,
+            scopes: read,
+            stamp,
             at: Instant::now(),
             body,
         };
@@ -266,7 +306,9 @@ impl ResponseCache {
             ..
         } = inner;
         let ttl = self.ttl;
-        entries.retain(|k, e| e.stamp == generations.stamp(&k.caller) && e.at.elapsed() < ttl);
+        entries.retain(|k, e| {
+            e.stamp == generations.stamp(&k.caller, e.scopes) && e.at.elapsed() < ttl
+        });
         *bytes = entries.iter().map(|(k, e)| k.size() + e.body.len()).sum();
         if entries.len() >= self.max_entries || *bytes > self.max_bytes / 2 {
             entries.clear();
@@ -275,23 +317,26 @@ impl ResponseCache {
         flights.retain(|_, (_, rx)| rx.has_changed().is_ok());
     }
 
-    /// A committed change to a ticket of `client` (or to its comments). A
-    /// ticket without a client is visible to staff only.
-    pub fn ticket_changed(&self, client: Option<Uuid>) {
+    /// Makes every answer that read `scope` stale.
+    pub fn invalidate(&self, scope: Scope) {
         let mut inner = self.lock();
-        inner.generations.staff += 1;
-        if let Some(c) = client {
-            *inner.generations.clients.entry(c).or_default() += 1;
+        match scope {
+            Scope::Tickets { client } => inner.generations.bump(Scopes::TICKETS_INDEX, client),
+            // A change whose reach is not worth working out.
+            Scope::Everything => {
+                inner.generations.all += 1;
+                inner.entries.clear();
+                inner.bytes = 0;
+            }
         }
     }
+}
 
-    /// A change whose reach is not worth working out (a client edited or
-    /// deleted by an admin).
-    pub fn everything_changed(&self) {
-        let mut inner = self.lock();
-        inner.generations.all += 1;
-        inner.entries.clear();
-        inner.bytes = 0;
+impl Listener for ResponseCache {
+    fn changed(&self, change: &Change) {
+        if let Some(scope) = change.scope() {
+            self.invalidate(scope);
+        }
     }
 }
 

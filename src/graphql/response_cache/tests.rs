@@ -36,7 +36,7 @@ fn stale_entry() -> (ResponseCache, Key) {
         "{ tickets { totalCount } }",
     );
     compute(&cache, &key, b"v1");
-    cache.everything_changed();
+    cache.invalidate(Scope::Everything);
     (cache, key)
 }
 
@@ -66,10 +66,10 @@ fn a_client_change_invalidates_that_client_and_staff_only() {
     compute(&cache, &ka, b"a");
     compute(&cache, &kb, b"b");
     assert_eq!(hit(&cache, &ka).as_deref(), Some(&b"a"[..]));
-    cache.ticket_changed(Some(a));
+    cache.invalidate(Scope::Tickets { client: Some(a) });
     assert!(hit(&cache, &ka).is_none());
     assert_eq!(hit(&cache, &kb).as_deref(), Some(&b"b"[..]));
-    cache.everything_changed();
+    cache.invalidate(Scope::Everything);
     assert!(hit(&cache, &kb).is_none());
 }
 
@@ -81,7 +81,7 @@ fn a_result_computed_across_a_change_is_not_stored() {
     let Lookup::Run(run) = cache.lookup(&key) else {
         panic!("expected to run")
     };
-    cache.ticket_changed(Some(id));
+    cache.invalidate(Scope::Tickets { client: Some(id) });
     cache.finish(key.clone(), run, Some(Bytes::from_static(b"old")));
     assert!(hit(&cache, &key).is_none());
 }
@@ -166,7 +166,7 @@ fn stays_within_its_byte_budget() {
         assert!(held <= 10_000, "{held} bytes held");
     }
     // Storing the same key again replaces, not adds.
-    cache.ticket_changed(Some(uid));
+    cache.invalidate(Scope::Tickets { client: Some(uid) });
     let key = key_for(&cache, &id, "{ a9 }");
     compute(&cache, &key, &BODY);
     let inner = cache.lock();

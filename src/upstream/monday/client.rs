@@ -64,7 +64,7 @@ impl MondayClient {
     ) -> Result<Self, MondayError> {
         // reqwest is built without a default TLS provider; it panics unless
         // one is installed, so make sure before building the client.
-        crate::startup::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(retry.request_timeout)
             .user_agent(concat!("bridgeboard/", env!("CARGO_PKG_VERSION")))

@@ -41,9 +41,11 @@ impl MondayError {
             _ => false,
         }
     }
+}
 
+impl crate::upstream::Transient for MondayError {
     /// Worth trying again later (the outbox keeps the work).
-    pub fn is_transient(&self) -> bool {
+    fn is_transient(&self) -> bool {
         matches!(self, Self::RateLimited(_) | Self::Unavailable(_))
     }
 }

@@ -159,34 +159,40 @@ async fn a_crash_mid_delivery_does_not_duplicate_the_item() {
 async fn a_worker_that_lost_its_lease_leaves_the_new_owners_claim_alone() {
     let app = spawn_app().await;
     let db = &app.state.db;
-    let ticket = uuid::Uuid::new_v4();
+    let ticket = uuid::Uuid::new_v4().to_string();
+    let kinds = &["tickets.create_item"];
     // Due only tomorrow, so the server's own delivery worker leaves it alone.
     let t0 = chrono::Utc::now() + chrono::Duration::days(1);
     let lease = chrono::Duration::minutes(5);
     let second = chrono::Duration::seconds(1);
-    outbox::enqueue(db, ticket, "create_item", json!({}), t0)
+    outbox::enqueue(db, kinds[0], &ticket, &json!({}), t0)
         .await
         .unwrap();
-    let stale = outbox::claim(db, t0, t0 + lease).await.unwrap().unwrap();
+    let stale = outbox::claim(db, kinds, t0, t0 + lease)
+        .await
+        .unwrap()
+        .unwrap();
 
     // The lease runs out; another worker takes the entry over.
     let t1 = t0 + lease + second;
-    let owner = outbox::claim(db, t1, t1 + lease).await.unwrap();
+    let owner = outbox::claim(db, kinds, t1, t1 + lease).await.unwrap();
     let owner = owner.expect("claimable once the lease ran out");
     assert_eq!(owner.id, stale.id);
 
     // The first worker's call fails at last: it cannot put the entry back.
     let put_back = outbox::retry_later(db, &stale, Some("timed out"), t1).await;
     assert!(!put_back.unwrap(), "the stale worker released the entry");
-    let third = outbox::claim(db, t1 + second, t1 + lease).await.unwrap();
+    let third = outbox::claim(db, kinds, t1 + second, t1 + lease)
+        .await
+        .unwrap();
     assert!(third.is_none(), "a third worker got the owner's entry");
     // Nor record it as its own success.
     assert!(!outbox::delivered(db, &stale, t1).await.unwrap());
-    let waiting = outbox::pending_for_ticket(db, ticket, -1).await.unwrap();
+    let waiting = outbox::pending_for_subject(db, &ticket, -1).await.unwrap();
     assert_eq!(waiting, 1, "still the owner's to deliver");
 
     // The owner's outcome is what counts.
     assert!(outbox::delivered(db, &owner, t1 + second).await.unwrap());
-    let waiting = outbox::pending_for_ticket(db, ticket, -1).await.unwrap();
+    let waiting = outbox::pending_for_subject(db, &ticket, -1).await.unwrap();
     assert_eq!(waiting, 0);
 }

@@ -1,5 +1,10 @@
 //! Builds the running application from a `Config`: database, migrations, keys,
-//! state, schema and router, bound to a listener. Tests build it on port 0.
+//! the change signal and caches, every service, the domain modules, schema and
+//! router, bound to a listener. Tests build it on port 0.
+
+mod modules;
+#[cfg(feature = "sandbox")]
+mod sandbox;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,17 +14,23 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::auth::identity_cache::IdentityCache;
 use crate::auth::keys::JwtKeys;
-use crate::auth::{AuthServices, accounts};
+use crate::auth::{AuthDeps, AuthServices, accounts};
+use crate::changes::ChangeSignal;
 use crate::config::Config;
 use crate::db::{self, DbError};
 use crate::graphql;
 use crate::graphql::response_cache::ResponseCache;
 use crate::http;
 use crate::mail::Mailer;
+use crate::outbox::{self, Outbox};
 use crate::state::AppState;
-use crate::tickets::{EventBus, LocalEventBus, TicketService};
+use crate::tickets::TicketService;
+pub use crate::tls::install_crypto_provider;
+use crate::upstream::Transient;
 use crate::upstream::monday::{MondayClient, RetryPolicy};
+use modules::Module;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -31,6 +42,7 @@ pub enum StartupError {
     Accounts(crate::error::AppError),
     #[error("cannot set up mail: {0}")]
     Mail(anyhow::Error),
+    #[cfg(feature = "sandbox")]
     #[error("cannot start the sandbox upstreams: {0}")]
     Sandbox(#[from] crate::sandbox::SandboxError),
     #[error("cannot set up the Monday client: {0}")]
@@ -48,6 +60,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    modules: Vec<Arc<dyn Module>>,
+    outbox: Outbox,
 }
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -58,47 +72,92 @@ impl Application {
         install_crypto_provider();
         // First: in sandbox mode every later use of the config must already
         // see the simulators' URLs, tokens and board ids.
+        #[cfg(feature = "sandbox")]
         let sandbox = if config.sandbox_mode() {
-            Some(Arc::new(start_sandbox(&mut config).await?))
+            Some(Arc::new(sandbox::start(&mut config).await?))
         } else {
             None
         };
 
         let db = db::connect(&config.database).await?;
         db::migrate(&db).await?;
-        let keys = JwtKeys::load(&config.jwt, &db)
-            .await
-            .map_err(StartupError::Keys)?;
+        let keys = Arc::new(
+            JwtKeys::load(&config.jwt, &db)
+                .await
+                .map_err(StartupError::Keys)?,
+        );
         accounts::bootstrap(&config, &db)
             .await
             .map_err(StartupError::Accounts)?;
-        let mailer = Mailer::new(&config.mail, &config.data_dir).map_err(StartupError::Mail)?;
-        let auth = AuthServices::new(&config);
+        let mailer =
+            Arc::new(Mailer::new(&config.mail, &config.data_dir).map_err(StartupError::Mail)?);
 
         let addr = format!("{}:{}", config.server.host, config.server.port);
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-
         // With PORT=0 the real port is known only now; links and webhook
         // registrations must carry it.
         if config.server.public_url.port() == Some(0)
             && let Ok(addr) = listener.local_addr()
         {
             let _ = config.server.public_url.set_port(Some(addr.port()));
+            if config.mail.magic_link_url.port() == Some(0) {
+                let _ = config.mail.magic_link_url.set_port(Some(addr.port()));
+            }
         }
 
-        let monday = monday_client(&config)?;
-        let events: Arc<dyn EventBus> = Arc::new(LocalEventBus::default());
+        // Everything that must hear of committed changes listens here.
         let responses = Arc::new(ResponseCache::new(
             config.cache.response_ttl,
             config.cache.max_entries,
             config.cache.max_bytes,
         ));
+        let identities = Arc::new(IdentityCache::new(
+            config.cache.identity_ttl,
+            config.cache.max_entries,
+        ));
+        let changes = Arc::new(ChangeSignal::new(vec![
+            responses.clone(),
+            identities.clone(),
+        ]));
+        let auth = AuthServices::new(AuthDeps {
+            db: db.clone(),
+            keys: keys.clone(),
+            jwt: config.jwt.clone(),
+            auth: config.auth.clone(),
+            magic_link_url: config.mail.magic_link_url.clone(),
+            mailer,
+            identities,
+            changes: changes.clone(),
+        });
+        let outbox = Outbox::default();
+
+        let monday = monday_client(&config)?;
+        let mut modules: Vec<Arc<dyn Module>> = Vec::new();
         let tickets = match (&monday, &config.monday.tickets_board_id) {
             (Some(m), Some(board)) => {
-                let (events, responses) = (events.clone(), responses.clone());
-                Some(ticket_service(&db, m.clone(), board, &config, events, responses).await?)
+                let service = Arc::new(TicketService::new(
+                    db.clone(),
+                    m.clone(),
+                    board.clone(),
+                    config.tickets.clone(),
+                    auth.clients.clone(),
+                    changes.clone(),
+                    outbox.clone(),
+                ));
+                bind_ticket_board(&service).await?;
+                #[cfg(feature = "sandbox")]
+                let wire_webhooks = sandbox
+                    .is_some()
+                    .then(|| (m.clone(), db.clone(), config.server.webhook_url("monday")));
+                #[cfg(not(feature = "sandbox"))]
+                let wire_webhooks = None;
+                modules.push(Arc::new(modules::Tickets {
+                    service: service.clone(),
+                    wire_webhooks,
+                }));
+                Some(service)
             }
             _ => {
                 tracing::warn!("no Monday tickets board configured; the support portal is off");
@@ -109,21 +168,30 @@ impl Application {
         let state = AppState {
             config: Arc::new(config),
             db,
-            keys: Arc::new(keys),
-            auth: Arc::new(auth),
-            mailer: Arc::new(mailer),
-            sandbox,
+            keys,
+            authenticator: auth.authenticator,
+            sessions: auth.sessions,
+            magic_links: auth.magic_links,
+            api_keys: auth.api_keys,
+            accounts: auth.accounts,
+            clients: auth.clients,
+            audit: auth.audit,
+            changes,
+            responses,
             monday,
             tickets,
-            events,
-            responses,
+            #[cfg(feature = "sandbox")]
+            sandbox,
         };
         let schema = graphql::build_schema(state.clone());
-        let router = http::router(state.clone(), schema);
+        let routes = modules.iter().map(|m| m.routes()).collect();
+        let router = http::router(state.clone(), schema, routes);
         Ok(Self {
             listener,
             router,
             state,
+            modules,
+            outbox,
         })
     }
 
@@ -148,7 +216,7 @@ impl Application {
     ) -> std::io::Result<()> {
         // Dropped with this future: a server that is stopped (or whose task
         // is aborted) takes its background work with it.
-        let _workers = AbortOnDrop(spawn_workers(&self.state));
+        let _workers = AbortOnDrop(self.spawn_workers());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -171,6 +239,26 @@ impl Application {
                 Ok(())
             }
         }
+    }
+
+    /// Every module's workers, and one outbox worker for all their kinds.
+    fn spawn_workers(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let state = &self.state;
+        let mut outbox = outbox::Worker::new(
+            state.db.clone(),
+            state.config.outbox.clone(),
+            self.outbox.clone(),
+        );
+        let mut workers = Vec::new();
+        for m in &self.modules {
+            m.outbox(&mut outbox);
+            workers.extend(m.workers().into_iter().map(tokio::spawn));
+            tracing::debug!(module = m.name(), "module started");
+        }
+        if !outbox.is_empty() {
+            workers.push(tokio::spawn(Arc::new(outbox).run()));
+        }
+        workers
     }
 }
 
@@ -207,126 +295,15 @@ fn monday_client(config: &Config) -> Result<Option<Arc<MondayClient>>, StartupEr
 /// Binds the tickets board now when Monday answers: a board that lacks a
 /// column stops startup with an error naming it. When Monday is unreachable
 /// we start anyway (tickets are kept and delivered later) and bind on first use.
-async fn ticket_service(
-    db: &sea_orm::DatabaseConnection,
-    monday: Arc<MondayClient>,
-    board: &str,
-    config: &Config,
-    events: Arc<dyn EventBus>,
-    responses: Arc<ResponseCache>,
-) -> Result<Arc<TicketService>, StartupError> {
-    let service = TicketService::new(
-        db.clone(),
-        monday,
-        board.to_owned(),
-        config.tickets.clone(),
-        events,
-        responses,
-    );
+async fn bind_ticket_board(service: &TicketService) -> Result<(), StartupError> {
     match service.board().await {
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         Err(e) if e.is_transient() => {
             tracing::warn!(error = %e, "Monday is unreachable; binding the tickets board later");
+            Ok(())
         }
-        Err(e) => return Err(StartupError::TicketBoard(e)),
+        Err(e) => Err(StartupError::TicketBoard(e)),
     }
-    Ok(Arc::new(service))
-}
-
-/// Background work tied to the server's lifetime: outbox delivery, the board
-/// reconcile, and in sandbox mode the webhook wiring to our own endpoint.
-fn spawn_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut workers = Vec::new();
-    let Some(tickets) = state.tickets.clone() else {
-        return workers;
-    };
-    workers.push(tokio::spawn(tickets.clone().run_delivery()));
-    let sandbox_wiring = match (&state.sandbox, &state.monday) {
-        (Some(_), Some(monday)) => {
-            Some((monday.clone(), state.db.clone(), webhook_url(&state.config)))
-        }
-        _ => None,
-    };
-    workers.push(tokio::spawn(async move {
-        // Webhooks first: once the startup sync has run, every later change
-        // on the board reaches us.
-        if let Some((monday, db, url)) = sandbox_wiring {
-            match crate::tickets::webhooks::ensure(&monday, &db, tickets.board_id(), &url).await {
-                Ok(r) => tracing::info!(
-                    url,
-                    webhooks = r.len(),
-                    "sandbox webhooks point at this server"
-                ),
-                Err(e) => tracing::error!(error = %e, "could not register sandbox webhooks"),
-            }
-        }
-        tickets.run_reconcile().await;
-    }));
-    workers
-}
-
-/// Where Monday should send ticket events for this server.
-pub fn webhook_url(config: &Config) -> String {
-    let base = config.server.public_url.as_str().trim_end_matches('/');
-    format!("{base}/webhooks/monday")
-}
-
-/// Starts the Monday and Calendly simulators on loopback and points the
-/// configuration at them, as a real deployment's settings would.
-async fn start_sandbox(config: &mut Config) -> Result<crate::sandbox::SandboxHandle, StartupError> {
-    use secrecy::{ExposeSecret, SecretString};
-
-    let s = &config.sandbox;
-    let options = crate::sandbox::SandboxOptions {
-        host: "127.0.0.1".to_owned(),
-        port: s.port,
-        seed: s.seed,
-        clients: s.clients,
-        tickets: s.tickets,
-        leads: s.leads,
-        events: s.events,
-        users: s.users,
-        webhook_retry_delay: s.webhook_retry,
-        signing_secret: config
-            .monday
-            .signing_secret
-            .as_ref()
-            .map(|k| k.expose_secret().to_owned()),
-        calendly_signing_key: config
-            .calendly
-            .signing_key
-            .as_ref()
-            .map(|k| k.expose_secret().to_owned()),
-        ..Default::default()
-    };
-    let handle = crate::sandbox::Sandbox::start(options).await?;
-    // Both URLs come from a formatted socket address, so they parse.
-    if let Ok(u) = url::Url::parse(handle.monday_url()) {
-        config.monday.api_url = u;
-    }
-    if let Ok(u) = url::Url::parse(handle.calendly_url()) {
-        config.calendly.api_url = u;
-    }
-    config.monday.api_token = Some(SecretString::from(handle.monday_token().to_owned()));
-    config.calendly.access_token = Some(SecretString::from(handle.calendly_token().to_owned()));
-    config.monday.tickets_board_id = Some(handle.tickets_board_id().to_string());
-    config.monday.leads_board_id = Some(handle.leads_board_id().to_string());
-    config.sandbox.running = true;
-    tracing::warn!(
-        monday = %handle.monday_url(),
-        calendly = %handle.calendly_url(),
-        control = %handle.control_url(),
-        tickets_board_id = handle.tickets_board_id(),
-        leads_board_id = handle.leads_board_id(),
-        "SANDBOX MODE: no Monday or Calendly token configured; serving simulated upstreams with seeded data"
-    );
-    Ok(handle)
-}
-
-/// rustls needs one process-wide crypto provider; ring keeps the build light.
-pub fn install_crypto_provider() {
-    // Err means one is installed already (a second app in the same process).
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 async fn shutdown_signal() {

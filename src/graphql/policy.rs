@@ -16,8 +16,9 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{ServerError, ServerResult, Variables};
 
-use crate::auth::{ApiKeyPermission, Identity, OverWebSocket};
+use crate::auth::{ApiKeyPermission, Identity};
 use crate::error::AppError;
+use crate::graphql::guard::OverWebSocket;
 use crate::state::AppState;
 
 pub struct AccessPolicy;
@@ -50,13 +51,9 @@ impl Extension for AccessPolicy {
             },
         ) = (state, ctx.data_opt::<OverWebSocket>(), identity)
         {
-            state
-                .auth
-                .key_limiter
-                .check(*key_id, *per_minute)
-                .map_err(deny)?;
+            state.api_keys.charge(*key_id, *per_minute).map_err(deny)?;
             // The connection may have outlived the key.
-            if !crate::auth::api_keys::still_active(state, *key_id).await {
+            if !state.api_keys.still_active(*key_id).await {
                 return Err(deny(AppError::Unauthenticated(
                     "the API key was revoked or has expired".to_owned(),
                 )));

@@ -1,0 +1,227 @@
+//! The outbox: writes to the upstreams that must happen, stored in the same
+//! transaction as the change that caused them and delivered later by a worker,
+//! so nothing is lost while an upstream is down. It knows no domain: each
+//! domain registers a handler for its kinds of entry (`tickets.create_item`,
+//! …) and the worker hands every claimed entry to its kind's handler.
+//!
+//! Delivery is at least once; handlers make it exactly once on the upstream
+//! (the ticket handler looks for an item an earlier attempt created).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use serde_json::Value;
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+use crate::config::OutboxConfig;
+use crate::db::entities::outbox as entity;
+use crate::db::repo::outbox as repo;
+
+/// Queues entries; cheap to clone. The worker wakes when told.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Adds an entry inside the caller's transaction.
+    pub async fn enqueue(
+        &self,
+        db: &impl ConnectionTrait,
+        kind: &str,
+        subject: &str,
+        payload: &Value,
+    ) -> Result<(), DbErr> {
+        repo::enqueue(db, kind, subject, payload, Utc::now()).await
+    }
+
+    /// Tells the worker there is work; call after the commit.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// One claimed entry, as its handler sees it.
+pub struct Claimed {
+    entry: entity::Model,
+    payload: Value,
+}
+
+impl Claimed {
+    pub fn id(&self) -> i64 {
+        self.entry.id
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.entry.kind
+    }
+
+    pub fn subject(&self) -> &str {
+        &self.entry.subject
+    }
+
+    pub fn payload(&self) -> &Value {
+        &self.payload
+    }
+
+    /// Whether an earlier attempt may have reached the upstream already.
+    pub fn retried(&self) -> bool {
+        self.entry.attempts > 1
+    }
+
+    /// Records the entry as delivered, inside the handler's own transaction
+    /// (with whatever the upstream's answer changes here). `false`: this
+    /// worker's lease ran out and another worker owns the entry now; the
+    /// handler must then write nothing.
+    pub async fn complete(&self, txn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+        repo::delivered(txn, &self.entry, Utc::now()).await
+    }
+}
+
+/// Why an entry was not delivered this time.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The upstream or our database is unwell: back off, for every entry.
+    #[error("{0}")]
+    Transient(String),
+    /// Something this entry depends on must land first; try again soon.
+    #[error("{0}")]
+    Waiting(String),
+    /// It will not succeed as it is. It stays queued and is retried slowly
+    /// (someone may fix the board), and its handler reports it.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<DbErr> for Failure {
+    fn from(e: DbErr) -> Self {
+        Failure::Transient(format!("database: {e}"))
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync {
+    async fn deliver(&self, entry: &Claimed) -> Result<(), Failure>;
+
+    /// Called after a permanent failure, so the domain can show it.
+    async fn rejected(&self, _entry: &Claimed, _reason: &str) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+pub struct Worker {
+    db: DatabaseConnection,
+    cfg: OutboxConfig,
+    outbox: Outbox,
+    handlers: HashMap<&'static str, Arc<dyn Handler>>,
+}
+
+impl Worker {
+    pub fn new(db: DatabaseConnection, cfg: OutboxConfig, outbox: Outbox) -> Self {
+        Self {
+            db,
+            cfg,
+            outbox,
+            handlers: HashMap::new(),
+        }
+    }
+
+    pub fn register(&mut self, kind: &'static str, handler: Arc<dyn Handler>) {
+        self.handlers.insert(kind, handler);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.handlers.is_empty()
+    }
+
+    /// Runs until the process ends. Wakes on new entries, or polls.
+    pub async fn run(self: Arc<Self>) {
+        let mut failures: u32 = 0;
+        loop {
+            match self.deliver_one().await {
+                Ok(true) => failures = 0,
+                Ok(false) => {
+                    let _ = tokio::time::timeout(self.cfg.poll, self.outbox.wake.notified()).await;
+                }
+                Err(e) => {
+                    // The upstream (or our database) is unwell: back off for
+                    // all entries, not just this one, instead of hammering it.
+                    failures = failures.saturating_add(1);
+                    let wait = self.backoff(failures);
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "outbox delivery failed");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .cfg
+            .retry_base
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.cfg.retry_max);
+        let jitter = rand::rng().random_range(0..=exp.as_millis().max(1) as u64 / 4);
+        (exp + Duration::from_millis(jitter)).min(self.cfg.retry_max)
+    }
+
+    /// Delivers the oldest due entry. `Ok(false)` when there was none;
+    /// `Err` only for transient trouble (the entry is rescheduled).
+    pub async fn deliver_one(&self) -> Result<bool, Failure> {
+        let now = Utc::now();
+        let lease =
+            chrono::Duration::from_std(self.cfg.lease).unwrap_or(chrono::Duration::seconds(60));
+        let kinds: Vec<&str> = self.handlers.keys().copied().collect();
+        let Some(entry) = repo::claim(&self.db, &kinds, now, now + lease).await? else {
+            return Ok(false);
+        };
+        let Some(handler) = self.handlers.get(entry.kind.as_str()).cloned() else {
+            return Ok(false);
+        };
+        let span = tracing::info_span!("outbox", entry = entry.id, kind = %entry.kind, subject = %entry.subject);
+        let payload = serde_json::from_str(&entry.payload).unwrap_or(Value::Null);
+        let claimed = Claimed { entry, payload };
+        let outcome = handler.deliver(&claimed).instrument(span.clone()).await;
+        self.settle(&claimed, handler.as_ref(), outcome)
+            .instrument(span)
+            .await
+    }
+
+    async fn settle(
+        &self,
+        claimed: &Claimed,
+        handler: &dyn Handler,
+        outcome: Result<(), Failure>,
+    ) -> Result<bool, Failure> {
+        let Err(e) = outcome else {
+            return Ok(true);
+        };
+        let entry = &claimed.entry;
+        let wait = match e {
+            Failure::Waiting(_) => self.cfg.retry_base,
+            _ => self.backoff(entry.attempts.unsigned_abs()),
+        };
+        let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        let message = e.to_string();
+        if !repo::retry_later(&self.db, entry, Some(&message), next).await? {
+            // Our lease ran out and another worker holds the entry; its
+            // outcome, not ours, decides.
+            tracing::warn!(error = %message, "outbox lease lost during a failed attempt");
+            return Ok(true);
+        }
+        match e {
+            Failure::Permanent(_) => {
+                tracing::error!(error = %message, "outbox entry rejected upstream");
+                handler.rejected(claimed, &message).await?;
+                Ok(true)
+            }
+            Failure::Waiting(_) => Ok(true),
+            Failure::Transient(_) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Domains plug in here. A module is what one domain adds to the running
+//! server: handlers for its outbox entries, background workers tied to the
+//! server's lifetime, and its REST routes. Its GraphQL part is merged into
+//! the schema's roots (`graphql/{query,mutation,subscription}`). Startup
+//! asks each configured module for all three; nothing else in startup knows
+//! about any one domain.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
+use futures_util::future::BoxFuture;
+use sea_orm::DatabaseConnection;
+
+use crate::http::{HttpState, webhooks};
+use crate::outbox;
+use crate::tickets::TicketService;
+use crate::tickets::service::{KIND_CREATE_ITEM, KIND_CREATE_UPDATE, KIND_UPDATE_ITEM};
+use crate::upstream::monday::MondayClient;
+
+pub trait Module: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Registers the handlers of this domain's outbox kinds.
+    fn outbox(&self, _worker: &mut outbox::Worker) {}
+
+    /// Background work, spawned when the server starts serving.
+    fn workers(&self) -> Vec<BoxFuture<'static, ()>> {
+        Vec::new()
+    }
+
+    /// REST routes, merged into the router.
+    fn routes(&self) -> Router<HttpState> {
+        Router::new()
+    }
+}
+
+/// The support portal: delivery to Monday, the board reconcile, and the
+/// Monday webhook endpoint.
+pub struct Tickets {
+    pub service: Arc<TicketService>,
+    /// In sandbox mode, where the simulated board should send its webhooks
+    /// (ours); registered before the first sync.
+    pub wire_webhooks: Option<(Arc<MondayClient>, DatabaseConnection, String)>,
+}
+
+impl Module for Tickets {
+    fn name(&self) -> &'static str {
+        "tickets"
+    }
+
+    fn outbox(&self, worker: &mut outbox::Worker) {
+        for kind in [KIND_CREATE_ITEM, KIND_UPDATE_ITEM, KIND_CREATE_UPDATE] {
+            worker.register(kind, self.service.clone());
+        }
+    }
+
+    fn workers(&self) -> Vec<BoxFuture<'static, ()>> {
+        let tickets = self.service.clone();
+        let wiring = self.wire_webhooks.clone();
+        vec![Box::pin(async move {
+            // Webhooks first: once the startup sync has run, every later
+            // change on the board reaches us.
+            if let Some((monday, db, url)) = wiring {
+                let board = tickets.board_id();
+                match crate::tickets::webhooks::ensure(&monday, &db, board, &url).await {
+                    Ok(r) => tracing::info!(
+                        url,
+                        webhooks = r.len(),
+                        "sandbox webhooks point at this server"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "could not register sandbox webhooks"),
+                }
+            }
+            tickets.run_reconcile().await;
+        })]
+    }
+
+    fn routes(&self) -> Router<HttpState> {
+        Router::new().route("/webhooks/monday", post(webhooks::monday))
+    }
+}

@@ -1,0 +1,92 @@
+//! What can go wrong in the ticket domain, and what each failure means to a
+//! caller (`AppError`) and to the outbox worker (`Failure`), decided here once.
+
+use crate::error::AppError;
+use crate::outbox::Failure;
+use crate::tickets::board::BindError;
+use crate::upstream::Transient;
+use crate::upstream::monday::MondayError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error(transparent)]
+    Monday(#[from] MondayError),
+    #[error(transparent)]
+    Board(#[from] BindError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Finding or creating the ticket's client failed.
+    #[error("client: {}", .0.public_message())]
+    Client(AppError),
+    /// An earlier entry of the same ticket has to land first.
+    #[error("waiting for the item to be created")]
+    NotYetCreated,
+    #[error("outbox entry is malformed: {0}")]
+    Malformed(String),
+}
+
+impl Transient for TicketError {
+    fn is_transient(&self) -> bool {
+        match self {
+            TicketError::Monday(e) => e.is_transient(),
+            TicketError::Board(e) => e.is_transient(),
+            TicketError::Db(_) | TicketError::NotYetCreated => true,
+            TicketError::Client(e) => matches!(e, AppError::Internal(_) | AppError::Unavailable(_)),
+            TicketError::Malformed(_) => false,
+        }
+    }
+}
+
+impl From<TicketError> for AppError {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::Client(app) => app,
+            TicketError::Db(db) => db.into(),
+            e if e.is_transient() => {
+                tracing::warn!(error = %e, "monday is unavailable");
+                AppError::Unavailable("Monday is unavailable right now; retry later".to_owned())
+            }
+            e => {
+                tracing::error!(error = %e, "monday refused a ticket operation");
+                AppError::Upstream("Monday refused the request".to_owned())
+            }
+        }
+    }
+}
+
+impl From<TicketError> for Failure {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::NotYetCreated => Failure::Waiting(e.to_string()),
+            e if e.is_transient() => Failure::Transient(e.to_string()),
+            e => Failure::Permanent(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn upstream_trouble_is_retried_and_refusals_are_reported() {
+        let down = TicketError::Monday(MondayError::Unavailable("HTTP 503".into()));
+        assert!(matches!(Failure::from(down), Failure::Transient(_)));
+        let limited = TicketError::Monday(MondayError::RateLimited(Duration::from_secs(3)));
+        assert!(matches!(AppError::from(limited), AppError::Unavailable(_)));
+        let refused = TicketError::Monday(MondayError::Api {
+            code: "InvalidColumnIdException".into(),
+            message: "secret internals".into(),
+        });
+        match AppError::from(refused) {
+            AppError::Upstream(m) => assert!(!m.contains("secret"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let waiting = Failure::from(TicketError::NotYetCreated);
+        assert!(matches!(waiting, Failure::Waiting(_)));
+        let broken = Failure::from(TicketError::Malformed("no comment_id".into()));
+        assert!(matches!(broken, Failure::Permanent(_)));
+    }
+}

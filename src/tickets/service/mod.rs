@@ -1,0 +1,426 @@
+//! The ticket service: the one place that reads and changes tickets, and that
+//! holds the rules of who may see and do what. Every change is stored together
+//! with its outbox entry in one transaction, so what a client submits is kept
+//! even while Monday is down, and reaches Monday later.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use serde_json::json;
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+use super::board::{BindError, Change, TicketBoard};
+use super::model::{SyncState, TicketPriority, TicketStatus};
+use crate::auth::clients::ClientService;
+use crate::auth::{Actor, Identity};
+use crate::changes::{self, ChangeSignal, TicketEvent, TicketEventKind};
+use crate::config::TicketsConfig;
+use crate::db::entities::{ticket, ticket_comment};
+use crate::db::repo::{clients, tickets};
+use crate::error::AppError;
+use crate::ids::parse_uuid;
+use crate::outbox::Outbox;
+use crate::upstream::monday::MondayClient;
+
+pub const KIND_CREATE_ITEM: &str = "tickets.create_item";
+pub const KIND_UPDATE_ITEM: &str = "tickets.update_item";
+pub const KIND_CREATE_UPDATE: &str = "tickets.create_update";
+
+const MAX_TITLE: usize = 255;
+const MAX_TEXT: usize = 10_000;
+
+pub struct TicketService {
+    pub(super) db: DatabaseConnection,
+    pub(super) monday: Arc<MondayClient>,
+    pub(super) board_id: String,
+    board: RwLock<Option<Arc<TicketBoard>>>,
+    pub(super) clients: Arc<ClientService>,
+    pub(super) changes: Arc<ChangeSignal>,
+    pub(super) outbox: Outbox,
+    pub(super) cfg: TicketsConfig,
+}
+
+/// Who wrote a comment, as shown beside it.
+#[derive(Clone, Debug)]
+pub struct Author {
+    pub name: String,
+    pub kind: &'static str,
+}
+
+/// A ticket as its author describes it.
+pub struct NewTicket {
+    pub title: String,
+    pub description: String,
+    pub priority: TicketPriority,
+    /// Staff open tickets on behalf of a client; a client's are its own.
+    pub client_id: Option<Uuid>,
+}
+
+/// Which tickets a list asks for; the caller's identity narrows it further.
+#[derive(Default)]
+pub struct TicketQuery {
+    pub first: u64,
+    /// The number of the last ticket of the previous page.
+    pub before: Option<i64>,
+    pub status: Option<TicketStatus>,
+    pub priority: Option<TicketPriority>,
+    pub search: Option<String>,
+    /// Staff only: one client's tickets.
+    pub client_id: Option<Uuid>,
+}
+
+impl TicketService {
+    pub fn new(
+        db: DatabaseConnection,
+        monday: Arc<MondayClient>,
+        board_id: String,
+        cfg: TicketsConfig,
+        clients: Arc<ClientService>,
+        changes: Arc<ChangeSignal>,
+        outbox: Outbox,
+    ) -> Self {
+        Self {
+            db,
+            monday,
+            board_id,
+            board: RwLock::new(None),
+            clients,
+            changes,
+            outbox,
+            cfg,
+        }
+    }
+
+    pub fn board_id(&self) -> &str {
+        &self.board_id
+    }
+
+    /// The bound board, binding it on first use (Monday may have been down at
+    /// startup).
+    pub async fn board(&self) -> Result<Arc<TicketBoard>, BindError> {
+        if let Some(b) = self.board.read().await.as_ref() {
+            return Ok(b.clone());
+        }
+        let bound = Arc::new(
+            TicketBoard::bind(&self.monday, &self.board_id, &self.cfg.column_overrides).await?,
+        );
+        *self.board.write().await = Some(bound.clone());
+        Ok(bound)
+    }
+
+    /// Announces a committed change: cached answers that include the ticket
+    /// go stale, and subscribers hear of it. Call only after the commit.
+    pub fn publish(&self, kind: TicketEventKind, ticket: ticket::Model, changed: Vec<String>) {
+        self.changes.publish(changes::Change::Ticket(TicketEvent {
+            kind,
+            ticket,
+            changed_fields: changed,
+            at: Utc::now(),
+        }));
+    }
+
+    /// Whether `who` may see `ticket`: a client sees its own, staff and API
+    /// keys see all. Queries, mutations and subscriptions all ask this.
+    pub fn visible_to(who: &Identity, ticket: &ticket::Model) -> bool {
+        match who {
+            Identity::Client { client_id, .. } => ticket.client_id == Some(*client_id),
+            Identity::Anonymous => false,
+            Identity::Staff { .. } | Identity::ApiKey { .. } => true,
+        }
+    }
+
+    /// A page of the tickets `who` may see, newest first, and whether more follow.
+    pub async fn list_visible(
+        &self,
+        who: &Identity,
+        q: TicketQuery,
+    ) -> Result<(Vec<ticket::Model>, bool), AppError> {
+        let client_id = match who {
+            Identity::Client { client_id, .. } => match q.client_id {
+                Some(r) if r != *client_id => {
+                    return Err(AppError::Forbidden(
+                        "clients see only their own tickets".to_owned(),
+                    ));
+                }
+                _ => Some(*client_id),
+            },
+            Identity::Anonymous => return Err(sign_in()),
+            _ => q.client_id,
+        };
+        let filter = tickets::TicketFilter {
+            client_id,
+            status: q.status.map(TicketStatus::code),
+            priority: q.priority.map(TicketPriority::code),
+            search: q.search,
+        };
+        Ok(tickets::page(&self.db, &filter, q.before, q.first).await?)
+    }
+
+    /// One ticket `who` may see. Another client's ticket is NOT_FOUND,
+    /// exactly as one that does not exist.
+    pub async fn get_visible(&self, who: &Identity, id: &str) -> Result<ticket::Model, AppError> {
+        let not_found = || AppError::NotFound("no such ticket".to_owned());
+        if !who.is_authenticated() {
+            return Err(sign_in());
+        }
+        let uuid = parse_uuid(id, "id").map_err(|_| not_found())?;
+        let t = tickets::find(&self.db, uuid).await?.ok_or_else(not_found)?;
+        if Self::visible_to(who, &t) {
+            Ok(t)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Opens a ticket: a client's own, or staff's on behalf of a client.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_as(
+        &self,
+        actor: Actor<'_>,
+        input: NewTicket,
+    ) -> Result<ticket::Model, AppError> {
+        let title = required_text(&input.title, "title", MAX_TITLE)?;
+        let description = optional_text(&input.description, "description", MAX_TEXT)?;
+        let client_id = match actor.identity {
+            Identity::Client { client_id, .. } => *client_id,
+            Identity::Anonymous => return Err(sign_in()),
+            _ => {
+                let id = input.client_id.ok_or_else(|| {
+                    AppError::bad_request("clientId is required when staff create a ticket")
+                })?;
+                clients::find_by_id(&self.db, id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound("no such client".to_owned()))?
+                    .id
+            }
+        };
+        self.create(client_id, title, description, input.priority)
+            .await
+    }
+
+    /// Changes a ticket. Clients may edit the title and description of their
+    /// own tickets and close them; staff may change anything.
+    #[tracing::instrument(skip_all, fields(ticket = %id))]
+    pub async fn update_as(
+        &self,
+        actor: Actor<'_>,
+        id: &str,
+        input: Change,
+    ) -> Result<ticket::Model, AppError> {
+        let current = self.get_visible(actor.identity, id).await?;
+        if matches!(actor.identity, Identity::Client { .. }) {
+            if input.priority.is_some() {
+                return Err(AppError::Forbidden(
+                    "clients cannot change the priority".to_owned(),
+                ));
+            }
+            if input.status.is_some_and(|s| s != TicketStatus::Closed) {
+                return Err(AppError::Forbidden(
+                    "clients may only close a ticket".to_owned(),
+                ));
+            }
+        }
+        let change = Change {
+            title: input
+                .title
+                .as_deref()
+                .map(|t| required_text(t, "title", MAX_TITLE))
+                .transpose()?,
+            description: input
+                .description
+                .as_deref()
+                .map(|d| optional_text(d, "description", MAX_TEXT))
+                .transpose()?,
+            status: input.status,
+            priority: input.priority,
+        };
+        self.update(current, change).await
+    }
+
+    /// Adds a comment by the caller; it appears on the Monday item as an update.
+    #[tracing::instrument(skip_all, fields(ticket = %ticket_id))]
+    pub async fn comment_as(
+        &self,
+        actor: Actor<'_>,
+        ticket_id: &str,
+        body: &str,
+    ) -> Result<ticket_comment::Model, AppError> {
+        let ticket = self.get_visible(actor.identity, ticket_id).await?;
+        let body = required_text(body, "body", MAX_TEXT)?;
+        let author = match actor.identity {
+            Identity::Client {
+                client_id, email, ..
+            } => Author {
+                name: clients::find_by_id(&self.db, *client_id)
+                    .await?
+                    .map(|c| c.name)
+                    .unwrap_or_else(|| email.clone()),
+                kind: "CLIENT",
+            },
+            Identity::Staff { username, .. } => Author {
+                name: username.clone(),
+                kind: "STAFF",
+            },
+            Identity::ApiKey { name, .. } => Author {
+                name: name.clone(),
+                kind: "STAFF",
+            },
+            Identity::Anonymous => return Err(sign_in()),
+        };
+        self.comment(ticket, author, body).await
+    }
+
+    /// Stores a new ticket for `client_id` and queues its creation on Monday.
+    async fn create(
+        &self,
+        client_id: Uuid,
+        title: String,
+        description: String,
+        priority: TicketPriority,
+    ) -> Result<ticket::Model, AppError> {
+        let now = Utc::now();
+        let id = Uuid::new_v4();
+        let txn = self.db.begin().await?;
+        let row = tickets::insert(
+            &txn,
+            ticket::ActiveModel {
+                id: Set(id),
+                client_id: Set(Some(client_id)),
+                title: Set(title),
+                description: Set(description),
+                status: Set(TicketStatus::Open.code().to_owned()),
+                priority: Set(priority.code().to_owned()),
+                monday_item_id: Set(None),
+                sync_state: Set(SyncState::Pending.code().to_owned()),
+                sync_error: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.outbox
+            .enqueue(&txn, KIND_CREATE_ITEM, &id.to_string(), &json!({}))
+            .await?;
+        txn.commit().await?;
+        self.outbox.wake();
+        self.publish(TicketEventKind::Created, row.clone(), Vec::new());
+        Ok(row)
+    }
+
+    /// Applies `change` here and queues what actually changed for Monday.
+    async fn update(
+        &self,
+        current: ticket::Model,
+        change: Change,
+    ) -> Result<ticket::Model, AppError> {
+        let now = Utc::now();
+        let mut row: ticket::ActiveModel = current.clone().into();
+        // Only real changes are stored, queued and announced.
+        let mut sent = Change::default();
+        if let Some(t) = change.title.filter(|t| *t != current.title) {
+            row.title = Set(t.clone());
+            sent.title = Some(t);
+        }
+        if let Some(d) = change.description.filter(|d| *d != current.description) {
+            row.description = Set(d.clone());
+            sent.description = Some(d);
+        }
+        if let Some(s) = change.status.filter(|s| s.code() != current.status) {
+            row.status = Set(s.code().to_owned());
+            sent.status = Some(s);
+        }
+        if let Some(p) = change.priority.filter(|p| p.code() != current.priority) {
+            row.priority = Set(p.code().to_owned());
+            sent.priority = Some(p);
+        }
+        let changed = sent.fields();
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        row.updated_at = Set(now);
+        row.sync_state = Set(SyncState::Pending.code().to_owned());
+        let payload = serde_json::to_value(&sent).map_err(AppError::internal)?;
+        let txn = self.db.begin().await?;
+        let updated = tickets::update(&txn, row).await?;
+        self.outbox
+            .enqueue(&txn, KIND_UPDATE_ITEM, &updated.id.to_string(), &payload)
+            .await?;
+        txn.commit().await?;
+        self.outbox.wake();
+        let mut fields: Vec<String> = changed.into_iter().map(str::to_owned).collect();
+        fields.extend(["updatedAt".to_owned(), "syncState".to_owned()]);
+        self.publish(TicketEventKind::Updated, updated.clone(), fields);
+        Ok(updated)
+    }
+
+    /// Stores a comment and queues it as a Monday update.
+    async fn comment(
+        &self,
+        ticket: ticket::Model,
+        author: Author,
+        body: String,
+    ) -> Result<ticket_comment::Model, AppError> {
+        let now = Utc::now();
+        let id = Uuid::new_v4();
+        let txn = self.db.begin().await?;
+        let comment = tickets::insert_comment(
+            &txn,
+            ticket_comment::ActiveModel {
+                id: Set(id),
+                ticket_id: Set(ticket.id),
+                monday_update_id: Set(None),
+                body: Set(body),
+                author_name: Set(author.name),
+                author_kind: Set(author.kind.to_owned()),
+                sync_state: Set(SyncState::Pending.code().to_owned()),
+                created_at: Set(now),
+            },
+        )
+        .await?;
+        self.outbox
+            .enqueue(
+                &txn,
+                KIND_CREATE_UPDATE,
+                &ticket.id.to_string(),
+                &json!({ "comment_id": id }),
+            )
+            .await?;
+        txn.commit().await?;
+        self.outbox.wake();
+        self.publish(
+            TicketEventKind::Commented,
+            ticket,
+            vec!["comments".to_owned()],
+        );
+        Ok(comment)
+    }
+}
+
+fn sign_in() -> AppError {
+    AppError::Unauthenticated("sign in to do this".to_owned())
+}
+
+fn required_text(v: &str, field: &str, max: usize) -> Result<String, AppError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(AppError::bad_request(format!("{field} must not be empty")));
+    }
+    optional_text(v, field, max)
+}
+
+fn optional_text(v: &str, field: &str, max: usize) -> Result<String, AppError> {
+    let v = v.trim();
+    if v.chars().count() > max {
+        return Err(AppError::bad_request(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests;

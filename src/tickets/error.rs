@@ -42,13 +42,10 @@ impl From<TicketError> for AppError {
         match e {
             TicketError::Client(app) => app,
             TicketError::Db(db) => db.into(),
-            e if e.is_transient() => {
-                tracing::warn!(error = %e, "monday is unavailable");
-                AppError::Unavailable("Monday is unavailable right now; retry later".to_owned())
-            }
+            TicketError::Monday(m) | TicketError::Board(BindError::Monday(m)) => m.into(),
             e => {
-                tracing::error!(error = %e, "monday refused a ticket operation");
-                AppError::Upstream("Monday refused the request".to_owned())
+                tracing::error!(error = %e, "a ticket operation failed");
+                AppError::Upstream("the Monday tickets board cannot be used".to_owned())
             }
         }
     }

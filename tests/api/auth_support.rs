@@ -8,6 +8,7 @@ use bridgeboard::{Application, Config};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 
+pub use crate::helpers::code;
 use crate::helpers::{TestApp, spawn_app_with, with_admin};
 use crate::smtp::{Received, SmtpSink};
 
@@ -63,14 +64,6 @@ pub async fn request_link(app: &TestApp, sink: &SmtpSink, email: &str) -> Receiv
 pub async fn redeem(app: &TestApp, token: &str) -> Value {
     app.graphql(REDEEM_MAGIC_LINK, json!({ "token": token }))
         .await
-}
-
-/// The first error's `extensions.code`, or "" when there is none.
-pub fn code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Starts a second application on `app`'s database (as after a restart) and

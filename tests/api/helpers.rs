@@ -2,8 +2,9 @@
 //! or a new PostgreSQL database when `TEST_DATABASE_URL` is set), port 0, and
 //! typed helpers to talk to it over real HTTP and WebSocket.
 
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use bridgeboard::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
@@ -30,6 +31,55 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// With `TEST_LOG` set, tests print the server's tracing output (its value
+/// is the filter, e.g. `TEST_LOG=debug`; `1` means `info`).
+fn init_test_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let Ok(filter) = std::env::var("TEST_LOG") else {
+            return;
+        };
+        let filter = if filter == "1" {
+            "info".to_owned()
+        } else {
+            filter
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
+}
+
+/// Polls `check` until it yields a value; fails the test after a minute.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..1200 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Asserts a GraphQL answer has no errors and returns its `data`.
+pub fn data(body: Value) -> Value {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+    body["data"].clone()
+}
+
+/// The first error's `extensions.code`, or "" when there is none.
+pub fn code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Starts the app with default test settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -37,7 +87,8 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app; `customize` may add or override environment variables.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) -> TestApp {
-    bridgeboard::startup::install_crypto_provider();
+    init_test_log();
+    bridgeboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().expect("tempdir");
     let db = TestDb::create(&dir).await;
     let mut vars: Vec<(String, String)> = vec![
@@ -78,7 +129,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) 
 /// A standalone sandbox (both simulators, faults, control API) on a free
 /// loopback port, small by default; `customize` adjusts its options.
 pub async fn spawn_sandbox(customize: impl FnOnce(&mut SandboxOptions)) -> SandboxHandle {
-    bridgeboard::startup::install_crypto_provider();
+    init_test_log();
+    bridgeboard::tls::install_crypto_provider();
     let mut options = SandboxOptions {
         host: "127.0.0.1".into(),
         port: 0,

@@ -5,6 +5,7 @@ mod auth_support;
 mod helpers;
 mod smtp;
 
+mod architecture;
 mod auth_api_keys;
 mod auth_audit;
 mod auth_cli;

@@ -49,3 +49,17 @@ impl crate::upstream::Transient for MondayError {
         matches!(self, Self::RateLimited(_) | Self::Unavailable(_))
     }
 }
+
+impl From<MondayError> for crate::error::AppError {
+    /// Callers learn whether to retry; Monday's own words stay in our logs.
+    fn from(e: MondayError) -> Self {
+        use crate::upstream::Transient;
+        if e.is_transient() {
+            tracing::warn!(error = %e, "monday is unavailable");
+            Self::Unavailable("Monday is unavailable right now; retry later".to_owned())
+        } else {
+            tracing::error!(error = %e, "monday refused a request");
+            Self::Upstream("Monday refused the request".to_owned())
+        }
+    }
+}

@@ -46,7 +46,7 @@ async fn cached_portal_app() -> TestApp {
 }
 
 async fn list(app: &TestApp, token: &str) -> Vec<Value> {
-    let body = app.as_user(token, TICKETS, json!({ "first": 50 })).await;
+    let body = app.graphql_as(token, TICKETS, json!({ "first": 50 })).await;
     data(body)["tickets"]["edges"]
         .as_array()
         .expect("edges")
@@ -58,7 +58,7 @@ async fn list(app: &TestApp, token: &str) -> Vec<Value> {
 #[tokio::test]
 async fn repeated_reads_show_every_change_on_the_next_request() {
     let app = cached_portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (client_id, _, token) = app.signed_in_client(&admin, "lin@example.com").await;
     let mut ws = app.subscribe_tickets(&token, None).await;
     assert!(list(&app, &token).await.is_empty());
@@ -95,7 +95,7 @@ async fn repeated_reads_show_every_change_on_the_next_request() {
     // A comment: the ticket read shows it, then its delivery.
     let before = data(app.ticket(&token, &id).await);
     assert_eq!(before["ticket"]["comments"], json!([]));
-    app.as_user(
+    app.graphql_as(
         &token,
         ADD_COMMENT,
         json!({ "ticketId": id, "body": "Still dead." }),
@@ -111,7 +111,7 @@ async fn repeated_reads_show_every_change_on_the_next_request() {
 
     // An admin's change to the client shows on its tickets.
     data(
-        app.as_user(
+        app.graphql_as(
             &admin,
             UPDATE_CLIENT,
             json!({ "id": client_id, "input": { "email": "lin@corp.example.com" } }),
@@ -125,7 +125,7 @@ async fn repeated_reads_show_every_change_on_the_next_request() {
 #[tokio::test]
 async fn callers_sending_the_same_query_get_their_own_answers() {
     let app = cached_portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, ada) = app.signed_in_client(&admin, "ada@example.com").await;
     let (_, _, bob) = app.signed_in_client(&admin, "bob@example.com").await;
     app.create_ticket(&ada, json!({ "title": "Ada's", "description": "a" }))
@@ -157,7 +157,7 @@ async fn callers_sending_the_same_query_get_their_own_answers() {
 #[tokio::test]
 async fn a_session_ends_at_once_despite_the_caches() {
     let app = cached_portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, ada) = app.signed_in_client(&admin, "ada@example.com").await;
     let (bob_id, _, bob) = app.signed_in_client(&admin, "bob@example.com").await;
     for token in [&ada, &bob] {
@@ -166,7 +166,7 @@ async fn a_session_ends_at_once_despite_the_caches() {
     }
 
     let base = app.url("");
-    data(app.as_user(&ada, LOGOUT, json!({})).await);
+    data(app.graphql_as(&ada, LOGOUT, json!({})).await);
     assert!(rejected(&base, &ada, TICKETS).await, "logged out");
 
     assert!(!rejected(&base, &bob, TICKETS).await);
@@ -183,7 +183,7 @@ async fn a_session_ends_at_once_despite_the_caches() {
         Some(json!({ "email": "bob@example.com" }))
     );
     data(
-        app.as_user(&admin, DELETE_CLIENT, json!({ "id": bob_id }))
+        app.graphql_as(&admin, DELETE_CLIENT, json!({ "id": bob_id }))
             .await,
     );
     assert!(rejected(&base, &bob, TICKETS).await, "deleted");
@@ -197,7 +197,7 @@ async fn a_session_ends_at_once_despite_the_caches() {
 #[tokio::test]
 async fn a_logout_reaches_another_replica_within_its_cache_ttl() {
     let app = cached_portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let other = app_on_db(
         &app.db.url(),
         &[
@@ -209,7 +209,7 @@ async fn a_logout_reaches_another_replica_within_its_cache_ttl() {
     assert!(!rejected(&other, &admin, ME).await);
     assert!(!rejected(&other, &admin, ME).await, "now from its cache");
 
-    data(app.as_user(&admin, LOGOUT, json!({})).await);
+    data(app.graphql_as(&admin, LOGOUT, json!({})).await);
     eventually("the other replica to see the logout", || async {
         rejected(&other, &admin, ME).await.then_some(())
     })

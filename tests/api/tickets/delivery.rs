@@ -22,7 +22,7 @@ async fn ticket_id_column(app: &TestApp) -> String {
 #[tokio::test]
 async fn a_hundred_tickets_created_while_monday_is_down_arrive_exactly_once() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, token) = app.signed_in_client(&admin, "outage@example.com").await;
     let monday = app.sandbox().monday();
     let board = app.sandbox().tickets_board_id();
@@ -41,7 +41,9 @@ async fn a_hundred_tickets_created_while_monday_is_down_arrive_exactly_once() {
     // Kept while Monday is down: listed, and nothing reached the board.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(monday.item_count(board), before);
-    let body = app.as_user(&token, TICKETS, json!({ "first": 100 })).await;
+    let body = app
+        .graphql_as(&token, TICKETS, json!({ "first": 100 }))
+        .await;
     assert_eq!(
         data(body)["tickets"]["edges"].as_array().unwrap().len(),
         100
@@ -49,7 +51,9 @@ async fn a_hundred_tickets_created_while_monday_is_down_arrive_exactly_once() {
 
     app.sandbox().faults().set_down(Upstream::Monday, false);
     eventually("all 100 tickets synced", || async {
-        let body = app.as_user(&token, TICKETS, json!({ "first": 100 })).await;
+        let body = app
+            .graphql_as(&token, TICKETS, json!({ "first": 100 }))
+            .await;
         let edges = body["data"]["tickets"]["edges"].as_array()?.clone();
         edges
             .iter()
@@ -110,7 +114,7 @@ async fn a_crash_mid_delivery_does_not_duplicate_the_item() {
         upstream_vars(&sandbox, v);
     })
     .await;
-    let admin = first.admin_token().await;
+    let admin = first.login_admin().await;
     let (_, _, token) = first.signed_in_client(&admin, "crash@example.com").await;
     let board = sandbox.tickets_board_id();
     let column = ticket_id_column(&first).await;

@@ -7,11 +7,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::helpers::ADMIN_USER;
 
 #[tokio::test]
 async fn a_client_cannot_reach_another_clients_ticket() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, alice) = app.signed_in_client(&admin, "alice@example.com").await;
     let (bob_id, _, bob) = app.signed_in_client(&admin, "bob@example.com").await;
 
@@ -25,7 +26,7 @@ async fn a_client_cannot_reach_another_clients_ticket() {
 
     // By id: indistinguishable from a ticket that does not exist.
     let body = app.ticket(&alice, &bob_ticket).await;
-    assert_eq!(error_code(&body), "NOT_FOUND");
+    assert_eq!(code(&body), "NOT_FOUND");
     assert!(body["data"].is_null() || body["data"]["ticket"].is_null());
     for (op, vars) in [
         (
@@ -34,21 +35,18 @@ async fn a_client_cannot_reach_another_clients_ticket() {
         ),
         (ADD_COMMENT, json!({ "ticketId": bob_ticket, "body": "hi" })),
     ] {
-        assert_eq!(
-            error_code(&app.as_user(&alice, op, vars).await),
-            "NOT_FOUND"
-        );
+        assert_eq!(code(&app.graphql_as(&alice, op, vars).await), "NOT_FOUND");
     }
 
     // By list: Alice's list is empty, even asking for Bob's client id.
-    let body = app.as_user(&alice, TICKETS, json!({})).await;
+    let body = app.graphql_as(&alice, TICKETS, json!({})).await;
     assert_eq!(data(body)["tickets"]["edges"], json!([]));
     let body = app
-        .as_user(&alice, TICKETS, json!({ "clientId": bob_id }))
+        .graphql_as(&alice, TICKETS, json!({ "clientId": bob_id }))
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN");
+    assert_eq!(code(&body), "FORBIDDEN");
     let body = app
-        .as_user(&alice, TICKETS, json!({ "search": "secret" }))
+        .graphql_as(&alice, TICKETS, json!({ "search": "secret" }))
         .await;
     assert_eq!(data(body)["tickets"]["edges"], json!([]));
 
@@ -87,7 +85,7 @@ async fn a_client_cannot_reach_another_clients_ticket() {
 
     // Staff see both.
     let body = app
-        .as_user(&admin, TICKETS, json!({ "search": "'s" }))
+        .graphql_as(&admin, TICKETS, json!({ "search": "'s" }))
         .await;
     let titles: HashSet<String> = data(body)["tickets"]["edges"]
         .as_array()
@@ -111,7 +109,7 @@ async fn paging_through_two_thousand_tickets() {
         v.push(("SANDBOX_CLIENTS".into(), "1".into()));
     })
     .await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
 
     // Walks every page; returns the ids seen and the page count.
     let walk = |token: String| {
@@ -123,7 +121,7 @@ async fn paging_through_two_thousand_tickets() {
             let mut pages = 0;
             loop {
                 let body = app
-                    .as_user(&token, TICKETS, json!({ "first": 100, "after": after }))
+                    .graphql_as(&token, TICKETS, json!({ "first": 100, "after": after }))
                     .await;
                 let p = data(body)["tickets"].clone();
                 pages += 1;
@@ -148,7 +146,7 @@ async fn paging_through_two_thousand_tickets() {
     .await;
     assert_eq!(pages, 20);
 
-    let body = app.as_user(&admin, TICKETS, json!({ "first": 1 })).await;
+    let body = app.graphql_as(&admin, TICKETS, json!({ "first": 1 })).await;
     let email = data(body)["tickets"]["edges"][0]["node"]["client"]["email"]
         .as_str()
         .unwrap()
@@ -164,7 +162,7 @@ async fn a_copied_item_does_not_take_over_the_original_ticket() {
     use bridgeboard::tickets::board::Field;
 
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, alice) = app.signed_in_client(&admin, "alice@example.com").await;
     let (_, _, bob) = app.signed_in_client(&admin, "bob@example.com").await;
     let t = app
@@ -188,7 +186,7 @@ async fn a_copied_item_does_not_take_over_the_original_ticket() {
         .unwrap();
 
     let copy = eventually("Bob's ticket from the copy", || async {
-        let body = app.as_user(&bob, TICKETS, json!({})).await;
+        let body = app.graphql_as(&bob, TICKETS, json!({})).await;
         body["data"]["tickets"]["edges"][0]["node"]
             .as_object()
             .cloned()
@@ -204,7 +202,7 @@ async fn a_copied_item_does_not_take_over_the_original_ticket() {
 #[tokio::test]
 async fn logging_out_ends_an_open_subscription() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, token) = app.signed_in_client(&admin, "leaver@example.com").await;
     let mut ws = app.subscribe_tickets(&token, None).await;
     let t = app
@@ -213,7 +211,9 @@ async fn logging_out_ends_an_open_subscription() {
     wait_event(&mut ws, "own ticket", |e| e["kind"] == "CREATED").await;
     let item = app.wait_synced(&token, t["id"].as_str().unwrap()).await;
 
-    let body = app.as_user(&token, "mutation { logout }", json!({})).await;
+    let body = app
+        .graphql_as(&token, "mutation { logout }", json!({}))
+        .await;
     assert_eq!(data(body)["logout"], true);
     app.sandbox()
         .monday()
@@ -245,10 +245,10 @@ async fn assert_ends_before(ws: &mut WsClient, after: &str, forbidden: impl Fn(&
 #[tokio::test]
 async fn a_password_change_or_an_account_deletion_ends_open_subscriptions() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (gone_id, _, gone) = app.signed_in_client(&admin, "gone@example.com").await;
     let (_, _, other) = app.signed_in_client(&admin, "other@example.com").await;
-    let old_admin = app.admin_token().await;
+    let old_admin = app.login_admin().await;
     let mut staff_ws = app.subscribe_tickets(&old_admin, None).await;
     let mut client_ws = app.subscribe_tickets(&gone, None).await;
     app.create_ticket(&other, json!({ "title": "Seen by staff" }))
@@ -262,7 +262,7 @@ async fn a_password_change_or_an_account_deletion_ends_open_subscriptions() {
     // The admin's password changes (through another session), and the
     // client is deleted; the next event anywhere ends both streams.
     let body = app
-        .as_user(
+        .graphql_as(
             &admin,
             include_str!("../operations/auth/set_user_password.graphql"),
             json!({ "username": ADMIN_USER, "password": "a-brand-new-password" }),
@@ -270,7 +270,7 @@ async fn a_password_change_or_an_account_deletion_ends_open_subscriptions() {
         .await;
     data(body);
     let body = app
-        .as_user(
+        .graphql_as(
             &app.login_token(ADMIN_USER, "a-brand-new-password").await,
             include_str!("../operations/auth/delete_client.graphql"),
             json!({ "id": gone_id }),
@@ -289,7 +289,7 @@ async fn a_subscription_ends_when_its_token_expires() {
     use bridgeboard::auth::jwt::{Claims, TokenKind};
 
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (client_id, portal, _) = app.signed_in_client(&admin, "brief@example.com").await;
     // A session token like the ones `redeemMagicLink` issues, but with two
     // seconds left instead of hours.
@@ -318,10 +318,10 @@ async fn a_subscription_ends_when_its_token_expires() {
 #[tokio::test]
 async fn revoking_an_api_key_ends_its_open_subscription() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, client) = app.signed_in_client(&admin, "watched@example.com").await;
     let created = data(
-        app.as_user(
+        app.graphql_as(
             &admin,
             include_str!("../operations/auth/create_api_key.graphql"),
             json!({ "input": { "name": "dashboard", "permission": "READ_ONLY" } }),
@@ -342,7 +342,7 @@ async fn revoking_an_api_key_ends_its_open_subscription() {
     .await;
 
     data(
-        app.as_user(
+        app.graphql_as(
             &admin,
             include_str!("../operations/auth/revoke_api_key.graphql"),
             json!({ "id": created["apiKey"]["id"] }),

@@ -7,19 +7,13 @@ mod isolation;
 mod portal;
 mod webhooks;
 
-use std::future::Future;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WsClient, spawn_app_with};
-
-pub const ADMIN_USER: &str = "admin";
-pub const ADMIN_PASSWORD: &str = "portal-admin-password";
-
-pub const CREATE_CLIENT: &str = include_str!("../operations/tickets/create_client.graphql");
-pub const REQUEST_LINK: &str = include_str!("../operations/tickets/request_magic_link.graphql");
-pub const REDEEM_LINK: &str = include_str!("../operations/tickets/redeem_magic_link.graphql");
+use crate::auth_support::{REDEEM_MAGIC_LINK, REQUEST_MAGIC_LINK};
+use crate::helpers::{TestApp, WsClient, spawn_app_with, with_admin};
+pub use crate::helpers::{code, data, eventually};
 pub const CREATE_TICKET: &str = include_str!("../operations/tickets/create_ticket.graphql");
 pub const UPDATE_TICKET: &str = include_str!("../operations/tickets/update_ticket.graphql");
 pub const ADD_COMMENT: &str = include_str!("../operations/tickets/add_comment.graphql");
@@ -30,9 +24,8 @@ pub const TICKET_UPDATES: &str = include_str!("../operations/tickets/ticket_upda
 /// Settings for portal tests: a known admin, and an outbox that retries in
 /// milliseconds rather than seconds.
 pub fn portal_vars(v: &mut Vec<(String, String)>) {
+    with_admin(v);
     for (k, val) in [
-        ("ADMIN_USER", ADMIN_USER),
-        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("OUTBOX_POLL_MS", "50"),
         ("OUTBOX_RETRY_BASE_MS", "50"),
         ("OUTBOX_RETRY_MAX_MS", "250"),
@@ -66,57 +59,11 @@ pub async fn wait_wired(app: &TestApp) {
     .await;
 }
 
-/// Polls `check` until it yields a value; fails the test after a minute.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..1200 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
-/// Asserts a GraphQL answer has no errors and returns its `data`.
-pub fn data(body: Value) -> Value {
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    body["data"].clone()
-}
-
-/// The `extensions.code` of the first error.
-pub fn error_code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected an error: {body}"))
-        .to_owned()
-}
-
 impl TestApp {
-    /// Runs an operation with a bearer token.
-    pub async fn as_user(&self, token: &str, op: &str, vars: Value) -> Value {
-        self.graphql_with(op, vars, |r| r.bearer_auth(token)).await
-    }
-
-    /// The portal apps' admin (its own password, see `portal_vars`).
-    pub async fn admin_token(&self) -> String {
-        self.login_token(ADMIN_USER, ADMIN_PASSWORD).await
-    }
-
     /// Creates a client as admin; returns `(id, portalId)`.
     pub async fn new_client(&self, admin: &str, email: &str) -> (String, String) {
         let name = email.split('@').next().unwrap_or(email);
-        let body = self
-            .as_user(
-                admin,
-                CREATE_CLIENT,
-                json!({ "input": { "email": email, "name": name } }),
-            )
-            .await;
-        let c = data(body)["createClient"].clone();
+        let c = self.create_client(admin, email, name).await;
         (
             c["id"].as_str().expect("client id").to_owned(),
             c["portalId"].as_str().expect("portal id").to_owned(),
@@ -126,14 +73,19 @@ impl TestApp {
     /// Logs a client in the way a person does: asks for a magic link, takes
     /// it from the mail the server wrote, and redeems it.
     pub async fn magic_login(&self, email: &str) -> String {
-        data(self.graphql(REQUEST_LINK, json!({ "email": email })).await);
+        data(
+            self.graphql(REQUEST_MAGIC_LINK, json!({ "email": email }))
+                .await,
+        );
         let outbox = self.state.config.data_dir.join("outbox");
         let token = eventually("the magic-link mail", || {
             let outbox = outbox.clone();
             async move { find_link_token(&outbox, email) }
         })
         .await;
-        let body = self.graphql(REDEEM_LINK, json!({ "token": token })).await;
+        let body = self
+            .graphql(REDEEM_MAGIC_LINK, json!({ "token": token }))
+            .await;
         data(body)["redeemMagicLink"]["token"]
             .as_str()
             .expect("client session token")
@@ -173,14 +125,14 @@ impl TestApp {
 
     pub async fn create_ticket(&self, token: &str, input: Value) -> Value {
         data(
-            self.as_user(token, CREATE_TICKET, json!({ "input": input }))
+            self.graphql_as(token, CREATE_TICKET, json!({ "input": input }))
                 .await,
         )["createTicket"]
             .clone()
     }
 
     pub async fn ticket(&self, token: &str, id: &str) -> Value {
-        self.as_user(token, TICKET, json!({ "id": id })).await
+        self.graphql_as(token, TICKET, json!({ "id": id })).await
     }
 
     /// Waits until the ticket is on the board; returns its Monday item id.

@@ -10,7 +10,7 @@ use super::*;
 #[tokio::test]
 async fn created_ticket_lands_on_the_board_and_staff_changes_reach_the_client() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (client_id, portal, token) = app.signed_in_client(&admin, "ada@example.com").await;
     let mut ws = app.subscribe_tickets(&token, None).await;
 
@@ -104,14 +104,14 @@ async fn created_ticket_lands_on_the_board_and_staff_changes_reach_the_client() 
     app.sandbox().monday().staff_delete(item_id).unwrap();
     wait_event(&mut ws, "delete", |e| e["kind"] == "DELETED").await;
     let gone = app.ticket(&token, &id).await;
-    assert_eq!(error_code(&gone), "NOT_FOUND");
+    assert_eq!(code(&gone), "NOT_FOUND");
     drop(ws.next_json(Duration::from_millis(10)).await);
 }
 
 #[tokio::test]
 async fn client_edits_and_comments_reach_monday() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, token) = app.signed_in_client(&admin, "grace@example.com").await;
     let t = app
         .create_ticket(
@@ -123,7 +123,7 @@ async fn client_edits_and_comments_reach_monday() {
     assert_eq!(t["priority"], "MEDIUM", "default priority");
 
     let body = app
-        .as_user(
+        .graphql_as(
             &token,
             UPDATE_TICKET,
             json!({ "id": id, "input": { "title": "VPN drops hourly", "description": "Since Monday" } }),
@@ -131,7 +131,7 @@ async fn client_edits_and_comments_reach_monday() {
         .await;
     assert_eq!(data(body)["updateTicket"]["syncState"], "PENDING");
     let body = app
-        .as_user(
+        .graphql_as(
             &token,
             ADD_COMMENT,
             json!({ "ticketId": id, "body": "Still happening." }),
@@ -143,23 +143,23 @@ async fn client_edits_and_comments_reach_monday() {
 
     // Clients may close but not re-prioritise or reopen.
     let body = app
-        .as_user(
+        .graphql_as(
             &token,
             UPDATE_TICKET,
             json!({ "id": id, "input": { "priority": "URGENT" } }),
         )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN");
+    assert_eq!(code(&body), "FORBIDDEN");
     let body = app
-        .as_user(
+        .graphql_as(
             &token,
             UPDATE_TICKET,
             json!({ "id": id, "input": { "status": "RESOLVED" } }),
         )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN");
+    assert_eq!(code(&body), "FORBIDDEN");
     let body = app
-        .as_user(
+        .graphql_as(
             &token,
             UPDATE_TICKET,
             json!({ "id": id, "input": { "status": "CLOSED" } }),
@@ -186,7 +186,7 @@ async fn client_edits_and_comments_reach_monday() {
 
     // Staff may change anything.
     let body = app
-        .as_user(
+        .graphql_as(
             &admin,
             UPDATE_TICKET,
             json!({ "id": id, "input": { "priority": "URGENT", "status": "OPEN" } }),
@@ -203,11 +203,11 @@ async fn client_edits_and_comments_reach_monday() {
 #[tokio::test]
 async fn bad_ticket_input_gets_clear_errors() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, token) = app.signed_in_client(&admin, "linus@example.com").await;
 
     let long = "x".repeat(256);
-    for (op, vars, code) in [
+    for (op, vars, expected) in [
         (
             CREATE_TICKET,
             json!({ "input": { "title": "   " } }),
@@ -227,28 +227,30 @@ async fn bad_ticket_input_gets_clear_errors() {
         (TICKETS, json!({ "first": 1000 }), "BAD_USER_INPUT"),
         (TICKETS, json!({ "after": "garbage" }), "BAD_USER_INPUT"),
     ] {
-        let body = app.as_user(&token, op, vars.clone()).await;
-        assert_eq!(error_code(&body), code, "{vars}");
+        let body = app.graphql_as(&token, op, vars.clone()).await;
+        assert_eq!(code(&body), expected, "{vars}");
     }
     // Anonymous callers are turned away.
     let body = app.graphql(TICKETS, json!({})).await;
-    assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    assert_eq!(code(&body), "UNAUTHENTICATED");
     // Staff must say whose ticket it is.
     let body = app
-        .as_user(&admin, CREATE_TICKET, json!({ "input": { "title": "t" } }))
+        .graphql_as(&admin, CREATE_TICKET, json!({ "input": { "title": "t" } }))
         .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(code(&body), "BAD_USER_INPUT");
 }
 
 #[tokio::test]
 async fn tickets_created_by_staff_in_monday_find_their_client() {
     let app = portal_app().await;
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     // Seeded board tickets belong to seeded client emails; the startup sync
     // imported them and created those clients.
     let seeded = app.state.config.sandbox.tickets;
     let edges = eventually("the seeded tickets imported", || async {
-        let body = app.as_user(&admin, TICKETS, json!({ "first": 100 })).await;
+        let body = app
+            .graphql_as(&admin, TICKETS, json!({ "first": 100 }))
+            .await;
         let edges = body["data"]["tickets"]["edges"].as_array()?.clone();
         (edges.len() == seeded).then_some(edges)
     })
@@ -260,7 +262,9 @@ async fn tickets_created_by_staff_in_monday_find_their_client() {
 
     // That client can log in and sees exactly its tickets.
     let token = app.magic_login(&email).await;
-    let body = app.as_user(&token, TICKETS, json!({ "first": 100 })).await;
+    let body = app
+        .graphql_as(&token, TICKETS, json!({ "first": 100 }))
+        .await;
     let mine = data(body)["tickets"]["edges"].as_array().unwrap().clone();
     let expected = edges
         .iter()

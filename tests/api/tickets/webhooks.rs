@@ -37,9 +37,9 @@ async fn signed_webhooks_are_verified() {
     .await;
     wait_wired(&app).await;
     let aud = app.url("/webhooks/monday");
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let ticket = eventually("a seeded ticket imported", || async {
-        let body = app.as_user(&admin, TICKETS, json!({ "first": 1 })).await;
+        let body = app.graphql_as(&admin, TICKETS, json!({ "first": 1 })).await;
         let node = body["data"]["tickets"]["edges"][0]["node"].clone();
         node.is_object().then_some(node)
     })
@@ -126,7 +126,7 @@ async fn bad_and_repeated_deliveries() {
     assert_eq!((status, body["status"].as_str()), (200, Some("ignored")));
 
     // A retried delivery (same triggerUuid) is applied once.
-    let admin = app.admin_token().await;
+    let admin = app.login_admin().await;
     let (_, _, token) = app.signed_in_client(&admin, "retry@example.com").await;
     let t = app
         .create_ticket(&token, json!({ "title": "Retry me" }))

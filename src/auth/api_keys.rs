@@ -349,6 +349,81 @@ mod tests {
         assert!(!m.contains(&key[12..]));
     }
 
+    fn new_key(name: &str, permission: ApiKeyPermission) -> NewApiKey {
+        NewApiKey {
+            name: name.to_owned(),
+            permission,
+            expires_in_days: None,
+            rate_limit_per_minute: 2,
+            description: Some("  ".to_owned()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_works_until_revoked_and_pays_its_limit() {
+        let s = crate::auth::testing::services().await;
+        let admin = Identity::Anonymous;
+        let actor = Actor::new(&admin, None);
+        let (key, row) = s
+            .api_keys
+            .create(actor, new_key(" reports ", ApiKeyPermission::ReadOnly))
+            .await
+            .expect("created");
+        assert_eq!(row.name, "reports");
+        assert_eq!(row.description, None, "a blank description is none");
+        assert_ne!(row.key_hash, key, "only the hash is stored");
+        match s.api_keys.authenticate(&key, None).await {
+            Ok(Identity::ApiKey { permission, .. }) => {
+                assert_eq!(permission, ApiKeyPermission::ReadOnly)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(s.api_keys.authenticate(&key, None).await.is_ok());
+        assert!(matches!(
+            s.api_keys.authenticate(&key, None).await,
+            Err(AppError::RateLimited { .. })
+        ));
+        assert!(s.api_keys.still_active(row.id).await);
+        s.api_keys.revoke(actor, row.id).await.expect("revoked");
+        assert!(!s.api_keys.still_active(row.id).await, "forgotten at once");
+        assert!(matches!(
+            s.api_keys.authenticate(&key, None).await,
+            Err(AppError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            s.api_keys.authenticate("bbk_not-a-key", None).await,
+            Err(AppError::Unauthenticated(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn key_requests_are_checked() {
+        let s = crate::auth::testing::services().await;
+        let admin = Identity::Anonymous;
+        let actor = Actor::new(&admin, None);
+        for bad in [
+            new_key("", ApiKeyPermission::Admin),
+            NewApiKey {
+                rate_limit_per_minute: 0,
+                ..new_key("k", ApiKeyPermission::Admin)
+            },
+            NewApiKey {
+                expires_in_days: Some(0),
+                ..new_key("k", ApiKeyPermission::Admin)
+            },
+        ] {
+            let refused = s.api_keys.create(actor, bad).await;
+            assert!(
+                matches!(refused, Err(AppError::BadRequest(_))),
+                "{refused:?}"
+            );
+        }
+        assert!(matches!(
+            s.api_keys.revoke(actor, Uuid::new_v4()).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+
     #[test]
     fn limiter_refuses_past_the_quota_with_a_wait() {
         let l = KeyLimiter::default();

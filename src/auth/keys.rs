@@ -44,9 +44,3 @@ pub fn random_hex(n: usize) -> String {
         .expect("operating system random number generator is unavailable");
     hex::encode(buf)
 }
-
-/// A fresh client portal id: short enough to read out, random enough not to
-/// be guessed (48 bits).
-pub fn random_portal_id() -> String {
-    format!("cp-{}", random_hex(6))
-}

@@ -34,6 +34,8 @@ pub enum Change {
     /// password, a deleted user, a client's details): every remembered
     /// identity is stale.
     AccountsChanged,
+    /// A pipeline run moved on: progress, a log line, or its end.
+    PipelineRun { run_id: Uuid },
 }
 
 /// Named invalidation scopes: which cached answers a change can affect.
@@ -57,7 +59,9 @@ impl Change {
             Change::Data(s) => Some(*s),
             // Client details appear inside ticket answers.
             Change::AccountsChanged => Some(Scope::Everything),
-            Change::SessionEnded { .. } | Change::ApiKeyRevoked { .. } => None,
+            Change::SessionEnded { .. }
+            | Change::ApiKeyRevoked { .. }
+            | Change::PipelineRun { .. } => None,
         }
     }
 }

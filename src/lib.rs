@@ -11,6 +11,7 @@ pub mod http;
 pub mod ids;
 pub mod mail;
 pub mod outbox;
+pub mod pipeline;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod startup;

@@ -13,6 +13,10 @@ mod m20261122_000015_create_audit_log;
 mod m20261122_000030_create_tickets;
 mod m20261204_000040_generic_outbox;
 mod m20261204_000041_webhook_receipts_by_source;
+mod m20261204_000050_create_pipeline_runs;
+mod m20261204_000051_create_leads;
+mod m20261204_000052_create_calendly;
+mod versioned;
 
 pub struct Migrator;
 
@@ -30,6 +34,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000030_create_tickets::Migration),
             Box::new(m20261204_000040_generic_outbox::Migration),
             Box::new(m20261204_000041_webhook_receipts_by_source::Migration),
+            Box::new(m20261204_000050_create_pipeline_runs::Migration),
+            Box::new(m20261204_000051_create_leads::Migration),
+            Box::new(m20261204_000052_create_calendly::Migration),
         ]
     }
 }

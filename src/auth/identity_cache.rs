@@ -143,7 +143,7 @@ impl Listener for IdentityCache {
             Change::SessionEnded { jti } => self.forget(jti),
             Change::ApiKeyRevoked { key_id } => self.forget_key(*key_id),
             Change::AccountsChanged => self.clear(),
-            Change::Ticket(_) | Change::Data(_) => {}
+            Change::Ticket(_) | Change::Data(_) | Change::PipelineRun { .. } => {}
         }
     }
 }

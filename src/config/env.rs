@@ -40,6 +40,19 @@ impl Env {
         }
     }
 
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    pub(super) fn flag(&self, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(var).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes" | "on") => Ok(true),
+            Some("false" | "0" | "no" | "off") => Ok(false),
+            Some(v) => Err(ConfigError::new(
+                var,
+                format!("expected true or false, got {v:?}"),
+            )),
+        }
+    }
+
     /// A positive duration in milliseconds.
     pub(super) fn millis(
         &self,

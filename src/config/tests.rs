@@ -187,3 +187,42 @@ fn secrets_stay_out_of_debug_output() {
         assert!(!debug.contains(secret), "{secret} leaked into Debug output");
     }
 }
+
+#[test]
+fn pipeline_settings() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(c.pipeline.cron, "0 0 */4 * * *");
+    assert!(c.pipeline.run_on_startup);
+    assert_eq!(c.pipeline.calendly_days_back, 365);
+    assert_eq!(c.pipeline.calendly_days_ahead, 90);
+    let e = cfg(&[("PIPELINE_CRON", "0 */4 * * *")]).unwrap_err();
+    assert_eq!(e.var, "PIPELINE_CRON", "five fields lack the seconds");
+    assert_eq!(
+        cfg(&[("PIPELINE_CRON", "0 0 99 * * *")]).unwrap_err().var,
+        "PIPELINE_CRON"
+    );
+    let c = cfg(&[(
+        "PIPELINE_ORIGIN_MAP",
+        "intro-call=Website, Partner Demo = Referral",
+    )])
+    .expect("map");
+    assert_eq!(
+        c.pipeline.origin_of(Some("x"), Some("INTRO-CALL")),
+        Some("Website")
+    );
+    assert_eq!(
+        c.pipeline.origin_of(Some("partner demo"), None),
+        Some("Referral")
+    );
+    assert_eq!(c.pipeline.origin_of(Some("other"), None), None);
+    assert_eq!(
+        cfg(&[("PIPELINE_ORIGIN_MAP", "nolabel")]).unwrap_err().var,
+        "PIPELINE_ORIGIN_MAP"
+    );
+    assert_eq!(
+        cfg(&[("PIPELINE_RUN_ON_STARTUP", "maybe")])
+            .unwrap_err()
+            .var,
+        "PIPELINE_RUN_ON_STARTUP"
+    );
+}

@@ -2,7 +2,8 @@
 //! budget, and retrying transient failures with jittered exponential backoff.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use graphql_client::GraphQLQuery;
 use rand::Rng;
@@ -52,7 +53,11 @@ pub struct MondayClient {
     token: SecretString,
     version: String,
     retry: RetryPolicy,
-    budget: Mutex<Option<Budget>>,
+    /// The last reading, and when it was taken.
+    budget: Mutex<Option<(Budget, Instant)>>,
+    /// Time spent waiting for the budget, in milliseconds (benchmarks and
+    /// run logs report it).
+    waited_ms: AtomicU64,
 }
 
 impl MondayClient {
@@ -77,18 +82,40 @@ impl MondayClient {
             version,
             retry,
             budget: Mutex::new(None),
+            waited_ms: AtomicU64::new(0),
         })
     }
 
     /// The most recent complexity reading, if a query asked for one.
     pub fn budget(&self) -> Option<Budget> {
-        self.budget.lock().ok().and_then(|b| *b)
+        self.budget.lock().ok().and_then(|b| b.map(|(b, _)| b))
     }
 
     pub fn record_budget(&self, budget: Budget) {
         if let Ok(mut b) = self.budget.lock() {
-            *b = Some(budget);
+            *b = Some((budget, Instant::now()));
         }
+    }
+
+    /// How long the next call would wait for the budget: when the last
+    /// reading cannot cover another query of the same cost, until its window
+    /// resets.
+    pub fn budget_wait(&self) -> Duration {
+        let Some((b, at)) = self.budget.lock().ok().and_then(|b| *b) else {
+            return Duration::ZERO;
+        };
+        if b.query > 0 && b.after < b.query && b.reset_in_seconds > 0 {
+            Duration::from_secs(b.reset_in_seconds.unsigned_abs())
+                .saturating_sub(at.elapsed())
+                .min(self.retry.max_rate_limit_wait)
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// Total time calls spent waiting for the complexity budget.
+    pub fn budget_waited(&self) -> Duration {
+        Duration::from_millis(self.waited_ms.load(Ordering::Relaxed))
     }
 
     /// Runs one typed operation, retrying what is worth retrying.
@@ -144,18 +171,19 @@ impl MondayClient {
     /// When the last reading says the budget cannot cover another query of
     /// the same cost, wait for the window to reset instead of burning a 429.
     async fn pace(&self) {
-        let Some(b) = self.budget() else { return };
-        if b.query > 0 && b.after < b.query && b.reset_in_seconds > 0 {
-            let wait = Duration::from_secs(b.reset_in_seconds.unsigned_abs())
-                .min(self.retry.max_rate_limit_wait);
-            tracing::info!(
-                wait_s = wait.as_secs(),
-                "monday complexity budget low; pausing"
-            );
-            tokio::time::sleep(wait).await;
-            if let Ok(mut slot) = self.budget.lock() {
-                *slot = None;
-            }
+        let wait = self.budget_wait();
+        if wait.is_zero() {
+            return;
+        }
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "monday complexity budget low; pausing"
+        );
+        tokio::time::sleep(wait).await;
+        self.waited_ms
+            .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+        if let Ok(mut slot) = self.budget.lock() {
+            *slot = None;
         }
     }
 

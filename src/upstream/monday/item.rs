@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use super::operations::{items_by_ids, items_first_page, items_next_page};
+use super::operations::{
+    items_by_ids, items_first_page, items_next_page, leads_by_ids, leads_first_page,
+    leads_next_page,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnCell {
@@ -95,3 +98,38 @@ macro_rules! from_board_item {
 from_board_item!(items_first_page);
 from_board_item!(items_next_page);
 from_board_item!(items_by_ids);
+
+// The leads' fragment: the same fields, without updates.
+macro_rules! from_lead_item {
+    ($module:ident, $ty:ident) => {
+        impl From<$module::$ty> for MondayItem {
+            fn from(i: $module::$ty) -> Self {
+                MondayItem {
+                    id: i.id,
+                    name: i.name,
+                    created_at: i.created_at,
+                    updated_at: i.updated_at,
+                    group_id: i.group.map(|g| g.id),
+                    columns: i
+                        .column_values
+                        .into_iter()
+                        .map(|c| {
+                            (
+                                c.id,
+                                ColumnCell {
+                                    text: c.text,
+                                    value: decode(c.value),
+                                },
+                            )
+                        })
+                        .collect(),
+                    updates: Vec::new(),
+                }
+            }
+        }
+    };
+}
+
+from_lead_item!(leads_first_page, LeadItem);
+from_lead_item!(leads_next_page, LeadItem);
+from_lead_item!(leads_by_ids, LeadItem);

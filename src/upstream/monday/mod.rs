@@ -4,6 +4,7 @@
 pub mod client;
 pub mod error;
 pub mod item;
+pub mod leads;
 pub mod operations;
 
 use serde_json::json;

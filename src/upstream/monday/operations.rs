@@ -10,6 +10,7 @@ pub type ID = String;
 pub type JSON = serde_json::Value;
 pub type Date = String;
 pub type CompareValue = serde_json::Value;
+pub type ISO8601DateTime = String;
 
 // rustfmt re-indents attributes inside macro bodies on every run; skip it.
 #[rustfmt::skip]
@@ -45,3 +46,8 @@ operation!(CreateBoard, "graphql/monday/create_board.graphql");
 operation!(CreateColumn, "graphql/monday/create_column.graphql");
 operation!(ListWebhooks, "graphql/monday/list_webhooks.graphql");
 operation!(CreateWebhook, "graphql/monday/create_webhook.graphql");
+operation!(LeadBoard, "graphql/monday/lead_board.graphql");
+operation!(LeadsFirstPage, "graphql/monday/leads_first_page.graphql");
+operation!(LeadsNextPage, "graphql/monday/leads_next_page.graphql");
+operation!(LeadsByIds, "graphql/monday/leads_by_ids.graphql");
+operation!(BoardActivity, "graphql/monday/board_activity.graphql");

@@ -1,0 +1,360 @@
+//! Reading the published snapshot: leads with their groups, columns and
+//! meetings, the Calendly datasets, and the summary `pipelineStatus` and
+//! `/api/status` show. Every read names the snapshot it reads, so a reader
+//! that spans many queries (an export) sees one snapshot throughout.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::model::RunStatus;
+use crate::config::PipelineConfig;
+use crate::db::entities::{
+    calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
+    lead, lead_column, lead_group, pipeline_run,
+};
+use crate::db::repo::pipeline as runs;
+use crate::db::repo::snapshots::{self, visible};
+
+/// The snapshot a reader reads: the run that published it.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub number: i64,
+    pub run: Option<pipeline_run::Model>,
+}
+
+impl Snapshot {
+    pub fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.run.as_ref().and_then(|r| r.finished_at)
+    }
+}
+
+/// Which leads a list asks for.
+#[derive(Clone, Debug, Default)]
+pub struct LeadFilter {
+    /// A group id or title, ignoring case.
+    pub group: Option<String>,
+    /// Text in the name, email or company, ignoring case.
+    pub search: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub has_meetings: Option<bool>,
+}
+
+/// A meeting: an invitee and the event it booked.
+#[derive(Clone, Debug)]
+pub struct Meeting {
+    pub invitee: calendly_invitee::Model,
+    pub event: Option<calendly_event::Model>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    pub leads: u64,
+    /// `(group id, title, leads)`, in board order.
+    pub groups: Vec<(String, String, u64)>,
+    pub calendly_users: u64,
+    pub calendly_memberships: u64,
+    pub calendly_event_types: u64,
+    pub calendly_events: u64,
+    pub calendly_invitees: u64,
+}
+
+#[derive(Clone)]
+pub struct Datasets {
+    db: DatabaseConnection,
+    cfg: PipelineConfig,
+}
+
+impl Datasets {
+    pub fn new(db: DatabaseConnection, cfg: PipelineConfig) -> Self {
+        Self { db, cfg }
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.cfg
+    }
+
+    /// The published snapshot (number 0, empty, before any run succeeded).
+    pub async fn snapshot(&self) -> Result<Snapshot, DbErr> {
+        let run = runs::last_succeeded(&self.db).await?;
+        Ok(Snapshot {
+            number: run.as_ref().map_or(0, |r| r.number),
+            run,
+        })
+    }
+
+    pub async fn groups(&self, s: &Snapshot) -> Result<Vec<lead_group::Model>, DbErr> {
+        lead_group::Entity::find()
+            .filter(visible::<lead_group::Entity>(s.number))
+            .order_by_asc(lead_group::Column::Position)
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn columns(&self, s: &Snapshot) -> Result<Vec<lead_column::Model>, DbErr> {
+        lead_column::Entity::find()
+            .filter(visible::<lead_column::Entity>(s.number))
+            .order_by_asc(lead_column::Column::Position)
+            .all(&self.db)
+            .await
+    }
+
+    /// The group ids a filter's `group` names (id or title), or `None` when
+    /// it names no group of the board.
+    pub async fn resolve_group(&self, s: &Snapshot, group: &str) -> Result<Option<String>, DbErr> {
+        let g = group.trim();
+        Ok(self
+            .groups(s)
+            .await?
+            .into_iter()
+            .find(|x| x.group_id == g || x.title.trim().eq_ignore_ascii_case(g))
+            .map(|x| x.group_id))
+    }
+
+    fn lead_condition(&self, s: &Snapshot, f: &LeadFilter, group_id: Option<&str>) -> Condition {
+        let mut c = visible::<lead::Entity>(s.number);
+        if let Some(g) = group_id {
+            c = c.add(lead::Column::GroupId.eq(g));
+        }
+        if let Some(since) = f.updated_since {
+            c = c.add(lead::Column::UpdatedAt.gte(since));
+        }
+        if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            let like = |col: lead::Column| {
+                Expr::expr(Func::lower(Expr::col(col)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            c = c.add(
+                Condition::any()
+                    .add(like(lead::Column::Name))
+                    .add(like(lead::Column::EmailKey))
+                    .add(like(lead::Column::Company)),
+            );
+        }
+        if let Some(has) = f.has_meetings {
+            let booked = Query::select()
+                .column(calendly_invitee::Column::EmailKey)
+                .from(calendly_invitee::Entity)
+                .cond_where(visible::<calendly_invitee::Entity>(s.number))
+                .and_where(calendly_invitee::Column::EmailKey.is_not_null())
+                .to_owned();
+            c = c.add(if has {
+                lead::Column::EmailKey.in_subquery(booked)
+            } else {
+                Condition::any()
+                    .add(lead::Column::EmailKey.is_null())
+                    .add(lead::Column::EmailKey.not_in_subquery(booked))
+                    .into()
+            });
+        }
+        c
+    }
+
+    /// Up to `limit` leads after the item `after`, by item id, and whether
+    /// more follow. `group_id` is a resolved group (see `resolve_group`).
+    pub async fn leads(
+        &self,
+        s: &Snapshot,
+        f: &LeadFilter,
+        group_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<(Vec<lead::Model>, bool), DbErr> {
+        let mut c = self.lead_condition(s, f, group_id);
+        if let Some(a) = after {
+            c = c.add(lead::Column::ItemId.gt(a));
+        }
+        let mut rows = lead::Entity::find()
+            .filter(c)
+            .order_by_asc(lead::Column::ItemId)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    /// The meetings of each email (trimmed, lower-cased), in one query for
+    /// the invitees and one for their events, whatever the number of emails.
+    pub async fn meetings(
+        &self,
+        s: &Snapshot,
+        email_keys: &[String],
+    ) -> Result<HashMap<String, Vec<Meeting>>, DbErr> {
+        if email_keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let invitees = calendly_invitee::Entity::find()
+            .filter(visible::<calendly_invitee::Entity>(s.number))
+            .filter(calendly_invitee::Column::EmailKey.is_in(email_keys.iter().cloned()))
+            .order_by_asc(calendly_invitee::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let event_uris: Vec<String> = invitees.iter().map(|i| i.event_uri.clone()).collect();
+        let events: HashMap<String, calendly_event::Model> = self
+            .events_by_uri(s, &event_uris)
+            .await?
+            .into_iter()
+            .map(|e| (e.uri.clone(), e))
+            .collect();
+        let mut out: HashMap<String, Vec<Meeting>> = HashMap::new();
+        for i in invitees {
+            let Some(key) = i.email_key.clone() else {
+                continue;
+            };
+            out.entry(key).or_default().push(Meeting {
+                event: events.get(&i.event_uri).cloned(),
+                invitee: i,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn events_by_uri(
+        &self,
+        s: &Snapshot,
+        uris: &[String],
+    ) -> Result<Vec<calendly_event::Model>, DbErr> {
+        if uris.is_empty() {
+            return Ok(Vec::new());
+        }
+        calendly_event::Entity::find()
+            .filter(visible::<calendly_event::Entity>(s.number))
+            .filter(calendly_event::Column::Uri.is_in(uris.iter().cloned()))
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn event_types_by_uri(
+        &self,
+        s: &Snapshot,
+        uris: &[String],
+    ) -> Result<Vec<calendly_event_type::Model>, DbErr> {
+        if uris.is_empty() {
+            return Ok(Vec::new());
+        }
+        calendly_event_type::Entity::find()
+            .filter(visible::<calendly_event_type::Entity>(s.number))
+            .filter(calendly_event_type::Column::Uri.is_in(uris.iter().cloned()))
+            .all(&self.db)
+            .await
+    }
+
+    /// The origin of a lead: the mapped label of its first meeting's event type.
+    pub fn origin(
+        &self,
+        meetings: &[Meeting],
+        types: &HashMap<String, calendly_event_type::Model>,
+    ) -> Option<String> {
+        let first = meetings
+            .iter()
+            .min_by_key(|m| m.invitee.created_at)?
+            .event
+            .as_ref()?;
+        let t = types.get(first.event_type_uri.as_deref()?)?;
+        self.cfg
+            .origin_of(t.name.as_deref(), t.slug.as_deref())
+            .map(str::to_owned)
+    }
+
+    pub async fn users(&self, s: &Snapshot) -> Result<Vec<calendly_user::Model>, DbErr> {
+        calendly_user::Entity::find()
+            .filter(visible::<calendly_user::Entity>(s.number))
+            .order_by_desc(calendly_user::Column::IsCurrent)
+            .order_by_asc(calendly_user::Column::Uri)
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn memberships(
+        &self,
+        s: &Snapshot,
+    ) -> Result<Vec<calendly_membership::Model>, DbErr> {
+        calendly_membership::Entity::find()
+            .filter(visible::<calendly_membership::Entity>(s.number))
+            .order_by_asc(calendly_membership::Column::Uri)
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn event_types(
+        &self,
+        s: &Snapshot,
+    ) -> Result<Vec<calendly_event_type::Model>, DbErr> {
+        calendly_event_type::Entity::find()
+            .filter(visible::<calendly_event_type::Entity>(s.number))
+            .order_by_asc(calendly_event_type::Column::Uri)
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn counts(&self, s: &Snapshot) -> Result<Counts, DbErr> {
+        let per_group: Vec<(String, i64)> = lead::Entity::find()
+            .select_only()
+            .column(lead::Column::GroupId)
+            .column_as(lead::Column::ItemId.count(), "n")
+            .filter(visible::<lead::Entity>(s.number))
+            .group_by(lead::Column::GroupId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let per_group: HashMap<String, u64> = per_group
+            .into_iter()
+            .map(|(g, n)| (g, n.unsigned_abs()))
+            .collect();
+        let mut groups: Vec<(String, String, u64)> = self
+            .groups(s)
+            .await?
+            .into_iter()
+            .map(|g| {
+                let n = per_group.get(&g.group_id).copied().unwrap_or(0);
+                (g.group_id, g.title, n)
+            })
+            .collect();
+        // Items in a group the board no longer lists still count somewhere.
+        for (g, n) in &per_group {
+            if !groups.iter().any(|(id, _, _)| id == g) {
+                groups.push((g.clone(), g.clone(), *n));
+            }
+        }
+        let p = s.number;
+        Ok(Counts {
+            leads: per_group.values().sum(),
+            groups,
+            calendly_users: snapshots::count::<calendly_user::Entity>(&self.db, p).await?,
+            calendly_memberships: snapshots::count::<calendly_membership::Entity>(&self.db, p)
+                .await?,
+            calendly_event_types: snapshots::count::<calendly_event_type::Entity>(&self.db, p)
+                .await?,
+            calendly_events: snapshots::count::<calendly_event::Entity>(&self.db, p).await?,
+            calendly_invitees: snapshots::count::<calendly_invitee::Entity>(&self.db, p).await?,
+        })
+    }
+
+    /// The run going on now, if any.
+    pub async fn running(&self) -> Result<Option<pipeline_run::Model>, DbErr> {
+        runs::running(&self.db).await
+    }
+
+    /// The newest run, whatever its outcome.
+    pub async fn latest(&self) -> Result<Option<pipeline_run::Model>, DbErr> {
+        Ok(runs::page(&self.db, 1, None).await?.into_iter().next())
+    }
+
+    pub fn is_failed(run: &pipeline_run::Model) -> bool {
+        RunStatus::from_code(&run.status) == Some(RunStatus::Failed)
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

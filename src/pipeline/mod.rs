@@ -1,0 +1,375 @@
+//! The data hub pipeline: pulls the Monday leads board and the Calendly
+//! organization into snapshot tables, on a schedule and on demand. One run at
+//! a time across every replica (the RUNNING row is the lock, its lease says
+//! whether its process lives); readers see the previous snapshot until a run
+//! publishes, and a run that fails, is cancelled or dies leaves it untouched.
+
+pub mod data;
+pub mod error;
+pub mod leads;
+pub mod liveness;
+pub mod model;
+pub mod run;
+pub mod schedule;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::changes::{Change, ChangeSignal};
+use crate::config::PipelineConfig;
+use crate::db::entities::{
+    calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
+    lead, lead_column, lead_group, pipeline_run,
+};
+use crate::db::repo::pipeline as repo;
+use crate::db::repo::snapshots;
+use error::PipelineError;
+use liveness::RunLease;
+pub use model::{Mode, RunStatus, StreamProgress, StreamStats, Trigger};
+use run::RunCtx;
+
+/// Changes made this long before the last run started are re-read too:
+/// Monday's and our clocks may disagree a little.
+const INCREMENTAL_OVERLAP: chrono::Duration = chrono::Duration::minutes(5);
+/// How often a running run looks for a cancel request made on another replica.
+const CANCEL_POLL: Duration = Duration::from_secs(1);
+
+/// What `start` did: started `run`, or found it running already.
+pub struct Started {
+    pub run: pipeline_run::Model,
+    pub started: bool,
+}
+
+struct Job {
+    run: pipeline_run::Model,
+    cancel: Arc<AtomicBool>,
+    _lease: RunLease,
+}
+
+pub struct PipelineService {
+    db: DatabaseConnection,
+    cfg: PipelineConfig,
+    leads: Option<leads::Leads>,
+    changes: Arc<ChangeSignal>,
+    jobs: mpsc::UnboundedSender<Job>,
+    queue: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
+    /// Cancel flags of the runs executing in this process.
+    cancels: Mutex<HashMap<Uuid, Arc<AtomicBool>>>,
+}
+
+impl PipelineService {
+    pub fn new(
+        db: DatabaseConnection,
+        cfg: PipelineConfig,
+        leads: Option<leads::Leads>,
+        changes: Arc<ChangeSignal>,
+    ) -> Self {
+        let (jobs, queue) = mpsc::unbounded_channel();
+        Self {
+            db,
+            cfg,
+            leads,
+            changes,
+            jobs,
+            queue: Mutex::new(Some(queue)),
+            cancels: Mutex::default(),
+        }
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.cfg
+    }
+
+    pub fn data(&self) -> data::Datasets {
+        data::Datasets::new(self.db.clone(), self.cfg.clone())
+    }
+
+    /// Starts a run, or answers with the one already running (anywhere).
+    /// A scheduled trigger names its slot, so a slot runs once fleet-wide.
+    #[tracing::instrument(skip(self))]
+    pub async fn start(
+        &self,
+        trigger: Trigger,
+        mode: Mode,
+        slot: Option<DateTime<Utc>>,
+    ) -> Result<Started, PipelineError> {
+        for _ in 0..5 {
+            if let Some(slot) = slot
+                && let Some(done) = repo::find_by_slot(&self.db, slot).await?
+            {
+                return Ok(Started {
+                    run: done,
+                    started: false,
+                });
+            }
+            if let Some(r) = repo::running(&self.db).await? {
+                if liveness::is_held(&self.db, r.number).await? {
+                    return Ok(Started {
+                        run: r,
+                        started: false,
+                    });
+                }
+                self.fail_dead(r).await?;
+                continue;
+            }
+            let number = repo::next_number(&self.db).await?;
+            let Some(lease) = liveness::hold(&self.db, number).await? else {
+                continue;
+            };
+            let mode = self.effective_mode(mode).await?;
+            let row = pipeline_run::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                number: Set(number),
+                trigger: Set(trigger.code().to_owned()),
+                mode: Set(mode.code().to_owned()),
+                status: Set(RunStatus::Running.code().to_owned()),
+                schedule_slot: Set(slot),
+                started_at: Set(Utc::now()),
+                finished_at: Set(None),
+                error: Set(None),
+                stats: Set("[]".to_owned()),
+                progress: Set("[]".to_owned()),
+                cancel_requested: Set(false),
+            };
+            let run = match repo::insert(&self.db, row).await {
+                Ok(run) => run,
+                // Another trigger got in first: answer with its run.
+                Err(e) if crate::db::is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let cancel = Arc::new(AtomicBool::new(false));
+            self.cancels
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(run.id, cancel.clone());
+            tracing::info!(run = %run.id, number, ?trigger, ?mode, "pipeline run started");
+            self.changes.publish(Change::PipelineRun { run_id: run.id });
+            if self
+                .jobs
+                .send(Job {
+                    run: run.clone(),
+                    cancel,
+                    _lease: lease,
+                })
+                .is_err()
+            {
+                // No runner takes jobs: this process is shutting down.
+                self.end(&run, Err(PipelineError::Cancelled), None).await?;
+            }
+            return Ok(Started { run, started: true });
+        }
+        Err(PipelineError::Upstream(
+            "could not start a run: the run table keeps changing".to_owned(),
+        ))
+    }
+
+    /// Asks a run to stop at its next page boundary, on whichever replica.
+    pub async fn cancel(&self, id: Uuid) -> Result<Option<pipeline_run::Model>, PipelineError> {
+        let asked = repo::request_cancel(&self.db, id).await?;
+        if asked
+            && let Some(flag) = self
+                .cancels
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+        {
+            flag.store(true, Ordering::Relaxed);
+        }
+        Ok(repo::find(&self.db, id).await?)
+    }
+
+    /// A RUNNING row whose process is gone: FAILED, and its writes undone.
+    pub async fn recover(&self) -> Result<(), PipelineError> {
+        if let Some(r) = repo::running(&self.db).await?
+            && !liveness::is_held(&self.db, r.number).await?
+        {
+            self.fail_dead(r).await?;
+        }
+        Ok(())
+    }
+
+    async fn fail_dead(&self, r: pipeline_run::Model) -> Result<(), PipelineError> {
+        tracing::warn!(run = %r.id, "a pipeline run's process stopped; marking it failed");
+        discard_unpublished(&self.db).await?;
+        repo::finish(
+            &self.db,
+            r.id,
+            RunStatus::Failed.code(),
+            Some("the process running it stopped".to_owned()),
+            r.stats,
+            Utc::now(),
+        )
+        .await?;
+        self.changes.publish(Change::PipelineRun { run_id: r.id });
+        Ok(())
+    }
+
+    /// An incremental run needs something to build on; every Nth run is full.
+    async fn effective_mode(&self, asked: Mode) -> Result<Mode, PipelineError> {
+        if asked == Mode::Full || repo::last_succeeded(&self.db).await?.is_none() {
+            return Ok(Mode::Full);
+        }
+        let since_full = repo::succeeded_since_full(&self.db).await?;
+        if since_full.saturating_add(1) >= u64::from(self.cfg.full_refresh_every) {
+            return Ok(Mode::Full);
+        }
+        Ok(Mode::Incremental)
+    }
+
+    /// Executes the runs `start` queues, one after another, until the
+    /// server stops (which drops an unfinished run: its lease goes with it).
+    pub async fn run_jobs(self: Arc<Self>) {
+        let queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(mut queue) = queue else {
+            tracing::error!("the pipeline runner started twice");
+            return;
+        };
+        while let Some(job) = queue.recv().await {
+            if let Err(e) = self.execute(job).await {
+                tracing::error!(error = %e, "a pipeline run could not be recorded");
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(run = %job.run.id, number = job.run.number))]
+    async fn execute(&self, job: Job) -> Result<(), PipelineError> {
+        let run = &job.run;
+        let ctx = RunCtx::new(
+            self.db.clone(),
+            run.id,
+            run.number,
+            self.changes.clone(),
+            job.cancel.clone(),
+        );
+        let mode = Mode::from_code(&run.mode).unwrap_or(Mode::Full);
+        let since = match mode {
+            Mode::Full => None,
+            Mode::Incremental => repo::last_succeeded(&self.db)
+                .await?
+                .map(|r| r.started_at - INCREMENTAL_OVERLAP),
+        };
+        ctx.log(
+            "INFO",
+            None,
+            format!(
+                "run {} started: {} by {}",
+                run.number, run.mode, run.trigger
+            ),
+        )
+        .await;
+        let watcher = tokio::spawn(watch_cancel(self.db.clone(), run.id, job.cancel.clone()));
+        let outcome = self.extract(&ctx, since).await;
+        watcher.abort();
+        ctx.save().await;
+        self.end(run, outcome, Some(&ctx)).await
+    }
+
+    async fn extract(
+        &self,
+        ctx: &RunCtx,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<(), PipelineError> {
+        let leads = async {
+            match &self.leads {
+                Some(l) => l.run(ctx, since).await,
+                None => Ok(()),
+            }
+        };
+        tokio::try_join!(leads)?;
+        Ok(())
+    }
+
+    /// Publishes a successful run, or undoes an unsuccessful one.
+    async fn end(
+        &self,
+        run: &pipeline_run::Model,
+        outcome: Result<(), PipelineError>,
+        ctx: Option<&RunCtx>,
+    ) -> Result<(), PipelineError> {
+        let stats = ctx.map_or_else(|| "[]".to_owned(), RunCtx::stats_json);
+        let now = Utc::now();
+        let (status, error) = match &outcome {
+            Ok(()) => (RunStatus::Succeeded, None),
+            Err(PipelineError::Cancelled) => (RunStatus::Cancelled, None),
+            Err(e) => (RunStatus::Failed, Some(e.to_string())),
+        };
+        if status != RunStatus::Succeeded {
+            discard_unpublished(&self.db).await?;
+        }
+        repo::finish(&self.db, run.id, status.code(), error.clone(), stats, now).await?;
+        self.cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&run.id);
+        if let Some(ctx) = ctx {
+            let line = match &error {
+                Some(e) => format!("run {} failed: {e}", run.number),
+                None => format!("run {} {}", run.number, status.code().to_lowercase()),
+            };
+            let level = if error.is_some() { "ERROR" } else { "INFO" };
+            ctx.log(level, None, line).await;
+        }
+        if status == RunStatus::Succeeded {
+            // Exports may still read the snapshot this one replaced.
+            if let Some(prev) = repo::succeeded_before(&self.db, run.number).await? {
+                prune_before(&self.db, prev.number).await?;
+            }
+        }
+        self.changes.publish(Change::PipelineRun { run_id: run.id });
+        Ok(())
+    }
+}
+
+/// Polls for a cancel request that arrived through another replica.
+async fn watch_cancel(db: DatabaseConnection, id: Uuid, flag: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(CANCEL_POLL).await;
+        if matches!(repo::cancel_requested(&db, id).await, Ok(true)) {
+            flag.store(true, Ordering::Relaxed);
+            return;
+        }
+    }
+}
+
+/// The snapshot readers see now: the newest successful run's number.
+pub async fn published(db: &DatabaseConnection) -> Result<i64, sea_orm::DbErr> {
+    Ok(repo::last_succeeded(db).await?.map_or(0, |r| r.number))
+}
+
+macro_rules! each_snapshot_table {
+    ($f:ident, $db:expr, $n:expr) => {{
+        snapshots::$f::<lead::Entity>($db, $n).await?;
+        snapshots::$f::<lead_column::Entity>($db, $n).await?;
+        snapshots::$f::<lead_group::Entity>($db, $n).await?;
+        snapshots::$f::<calendly_user::Entity>($db, $n).await?;
+        snapshots::$f::<calendly_membership::Entity>($db, $n).await?;
+        snapshots::$f::<calendly_event_type::Entity>($db, $n).await?;
+        snapshots::$f::<calendly_event::Entity>($db, $n).await?;
+        snapshots::$f::<calendly_invitee::Entity>($db, $n).await?;
+    }};
+}
+
+/// Undoes every run after the published snapshot (only unpublished runs are).
+async fn discard_unpublished(db: &DatabaseConnection) -> Result<(), PipelineError> {
+    let p = published(db).await?;
+    each_snapshot_table!(discard_after, db, p);
+    Ok(())
+}
+
+/// Drops versions that nobody reading snapshot `oldest` or later can see.
+async fn prune_before(db: &DatabaseConnection, oldest: i64) -> Result<(), PipelineError> {
+    each_snapshot_table!(prune, db, oldest);
+    Ok(())
+}

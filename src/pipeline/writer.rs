@@ -1,0 +1,133 @@
+//! Writes what a run read into its snapshot: a new version only for a record
+//! that is new or changed (compared by a hash of its content), and a closed
+//! version for one that is gone. Unchanged records cost a lookup, not a
+//! write, so a full refresh of a quiet board writes almost nothing.
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+
+use sea_orm::{ActiveModelTrait, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+use super::error::PipelineError;
+use super::run::RunCtx;
+use crate::db::repo::snapshots::{self, Versioned};
+
+/// One record as read: its key, the hash of its content, and its row.
+pub struct Record<A> {
+    pub key: String,
+    pub hash: String,
+    pub row: A,
+}
+
+/// The hash a record's content is compared by: SHA-256 of its canonical
+/// JSON, 128 bits in hex.
+pub fn content_hash(content: &serde_json::Value) -> String {
+    let digest = Sha256::digest(content.to_string().as_bytes());
+    hex::encode(&digest[..16])
+}
+
+pub struct Writer<E> {
+    stream: &'static str,
+    /// Every key this run has read, for telling which ones are gone.
+    seen: HashSet<String>,
+    _entity: PhantomData<E>,
+}
+
+impl<E> Writer<E>
+where
+    E: Versioned,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    pub fn new(stream: &'static str) -> Self {
+        Self {
+            stream,
+            seen: HashSet::new(),
+            _entity: PhantomData,
+        }
+    }
+
+    pub fn seen(&self) -> &HashSet<String> {
+        &self.seen
+    }
+
+    /// Writes one page of records, in one transaction.
+    pub async fn write(
+        &mut self,
+        ctx: &RunCtx,
+        records: Vec<Record<E::ActiveModel>>,
+    ) -> Result<(), PipelineError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = records.iter().map(|r| r.key.clone()).collect();
+        let txn = ctx.db.begin().await?;
+        let current = snapshots::current_versions::<E>(&txn, &keys).await?;
+        let (mut inserted, mut updated) = (0, 0);
+        let mut changed = Vec::new();
+        let mut again = Vec::new();
+        let mut rows = Vec::new();
+        for r in records {
+            let first_time = self.seen.insert(r.key.clone());
+            match current.get(&r.key) {
+                Some((hash, _)) if *hash == r.hash => continue,
+                // This run wrote it already (a walk that started over).
+                Some((_, from)) if *from == ctx.number => again.push(r.key),
+                Some(_) => {
+                    changed.push(r.key);
+                    updated += 1;
+                }
+                None if first_time => inserted += 1,
+                None => {}
+            }
+            rows.push(r.row);
+        }
+        snapshots::remove_own::<E>(&txn, &again, ctx.number).await?;
+        snapshots::close::<E>(&txn, &changed, ctx.number).await?;
+        for chunk in rows.chunks(200) {
+            E::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        ctx.count(self.stream, |s| {
+            s.inserted += inserted;
+            s.updated += updated;
+        });
+        Ok(())
+    }
+
+    /// Ends the records this run did not read (a full run: they are gone).
+    pub async fn close_unseen(&mut self, ctx: &RunCtx) -> Result<u64, PipelineError> {
+        let current = snapshots::current_keys::<E>(&ctx.db).await?;
+        let gone: Vec<String> = current.difference(&self.seen).cloned().collect();
+        self.close(ctx, &gone).await
+    }
+
+    /// Ends these records (deleted upstream).
+    pub async fn close(&mut self, ctx: &RunCtx, keys: &[String]) -> Result<u64, PipelineError> {
+        // Only versions older than this run: one this run wrote is current.
+        let keys: Vec<String> = keys
+            .iter()
+            .filter(|k| !self.seen.contains(*k))
+            .cloned()
+            .collect();
+        let closed = snapshots::close::<E>(&ctx.db, &keys, ctx.number).await?;
+        ctx.count(self.stream, |s| s.deleted += closed);
+        Ok(closed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_hash_follows_the_content() {
+        let a = content_hash(&json!({"name": "Ada", "group": "won"}));
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, content_hash(&json!({"name": "Ada", "group": "won"})));
+        assert_ne!(a, content_hash(&json!({"name": "Ada", "group": "lost"})));
+    }
+}

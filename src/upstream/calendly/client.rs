@@ -42,6 +42,8 @@ impl Default for RetryPolicy {
 /// Page size for full walks: Calendly's maximum.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
+/// One token's client. Share one (behind an `Arc`) between callers, so the
+/// rate-limit budget they spend together is paced together.
 pub struct CalendlyClient {
     http: reqwest::Client,
     base: Url,

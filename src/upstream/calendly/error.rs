@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+/// A failed Calendly call, after any retries it was worth.
 #[derive(Debug, thiserror::Error)]
 pub enum CalendlyError {
     /// A 4xx other than those below, with Calendly's `{title, message}`.

@@ -13,6 +13,7 @@ mod auth_clients;
 mod auth_magic_links;
 mod auth_sessions;
 mod auth_users;
+mod calendly_client;
 mod cli;
 mod foundation;
 mod migrations;

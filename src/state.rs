@@ -18,9 +18,11 @@ use crate::auth::session::SessionService;
 use crate::changes::ChangeSignal;
 use crate::config::Config;
 use crate::graphql::response_cache::ResponseCache;
+use crate::pipeline::PipelineService;
 #[cfg(feature = "sandbox")]
 use crate::sandbox::SandboxHandle;
 use crate::tickets::TicketService;
+use crate::upstream::calendly::CalendlyClient;
 use crate::upstream::monday::MondayClient;
 
 #[derive(Clone)]
@@ -44,6 +46,10 @@ pub struct AppState {
     pub monday: Option<Arc<MondayClient>>,
     /// Present when a tickets board is configured.
     pub tickets: Option<Arc<TicketService>>,
+    /// Present when a Calendly token is configured (or the sandbox supplies one).
+    pub calendly: Option<Arc<CalendlyClient>>,
+    /// Present when a leads board or Calendly is configured.
+    pub pipeline: Option<Arc<PipelineService>>,
     /// The in-process Monday/Calendly simulators in sandbox mode (no upstream
     /// tokens configured); kept here so they live as long as the app.
     #[cfg(feature = "sandbox")]

@@ -19,6 +19,9 @@ enum Need {
     Authenticated,
     Client,
     Staff,
+    /// Admins, and API keys that may write (STANDARD or ADMIN): who may
+    /// start and stop pipeline runs.
+    Operator,
     Admin,
 }
 
@@ -53,6 +56,12 @@ impl RoleGuard {
             write: false,
         }
     }
+    pub fn operator() -> Self {
+        Self {
+            need: Need::Operator,
+            write: true,
+        }
+    }
     /// Also refuse READ_ONLY API keys.
     pub fn write(self) -> Self {
         Self {
@@ -70,12 +79,14 @@ impl RoleGuard {
             Need::Authenticated => true,
             Need::Client => matches!(identity, Identity::Client { .. }),
             Need::Staff => identity.is_staff(),
+            Need::Operator => identity.is_admin() || matches!(identity, Identity::ApiKey { .. }),
             Need::Admin => identity.is_admin(),
         };
         if !ok {
             return Err(AppError::Forbidden(match self.need {
                 Need::Admin => "this needs an admin".to_owned(),
                 Need::Staff => "this needs a staff account or an API key".to_owned(),
+                Need::Operator => "this needs an admin or a STANDARD or ADMIN API key".to_owned(),
                 Need::Client => "this is for signed-in clients".to_owned(),
                 Need::Authenticated => "not allowed".to_owned(),
             }));
@@ -167,6 +178,12 @@ mod tests {
             jti: "j".into(),
         };
         assert!(RoleGuard::client().allows(&client).is_ok());
+        let operator = RoleGuard::operator();
+        assert!(operator.allows(&staff(Role::Admin)).is_ok());
+        assert!(operator.allows(&staff(Role::User)).is_err());
+        assert!(operator.allows(&key(ApiKeyPermission::Standard)).is_ok());
+        assert!(operator.allows(&key(ApiKeyPermission::ReadOnly)).is_err());
+        assert!(operator.allows(&client).is_err());
         assert!(RoleGuard::staff().allows(&client).is_err());
         assert!(RoleGuard::client().allows(&staff(Role::Admin)).is_err());
     }

@@ -5,6 +5,7 @@
 pub mod extract;
 mod graphql;
 mod health;
+pub mod pipeline;
 pub mod webhooks;
 
 use std::time::Duration;

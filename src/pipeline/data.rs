@@ -52,6 +52,30 @@ pub struct Meeting {
     pub event: Option<calendly_event::Model>,
 }
 
+/// Which scheduled events a list asks for.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// Events starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Events starting before.
+    pub to: Option<DateTime<Utc>>,
+    /// `active` or `canceled`.
+    pub status: Option<String>,
+    /// An event type by URI, name or slug.
+    pub event_type: Option<String>,
+}
+
+/// Which invitees a list asks for.
+#[derive(Clone, Debug, Default)]
+pub struct InviteeFilter {
+    /// Matched trimmed and ignoring case.
+    pub email: Option<String>,
+    /// Invitees of events that start at most this many days ago (or later).
+    pub days_back: Option<u32>,
+    /// `active` or `canceled`.
+    pub status: Option<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     pub leads: u64,
@@ -262,6 +286,152 @@ impl Datasets {
         self.cfg
             .origin_of(t.name.as_deref(), t.slug.as_deref())
             .map(str::to_owned)
+    }
+
+    /// Up to `limit` events after `(start, uri)`, by start time, and
+    /// whether more follow.
+    pub async fn events(
+        &self,
+        s: &Snapshot,
+        f: &EventFilter,
+        after: Option<(DateTime<Utc>, String)>,
+        limit: u64,
+    ) -> Result<(Vec<calendly_event::Model>, bool), DbErr> {
+        let mut c = visible::<calendly_event::Entity>(s.number);
+        if let Some(from) = f.from {
+            c = c.add(calendly_event::Column::StartTime.gte(from));
+        }
+        if let Some(to) = f.to {
+            c = c.add(calendly_event::Column::StartTime.lt(to));
+        }
+        if let Some(st) = &f.status {
+            c = c.add(calendly_event::Column::Status.eq(st.as_str()));
+        }
+        if let Some(t) = f.event_type.as_deref().map(str::trim) {
+            let types: Vec<String> = self
+                .event_types(s)
+                .await?
+                .into_iter()
+                .filter(|x| {
+                    x.uri == t
+                        || x.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(t))
+                        || x.slug.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(t))
+                })
+                .map(|x| x.uri)
+                .collect();
+            c = c.add(calendly_event::Column::EventTypeUri.is_in(types));
+        }
+        if let Some((start, uri)) = after {
+            c = c.add(
+                Condition::any()
+                    .add(calendly_event::Column::StartTime.gt(start))
+                    .add(
+                        Condition::all()
+                            .add(calendly_event::Column::StartTime.eq(start))
+                            .add(calendly_event::Column::Uri.gt(uri)),
+                    ),
+            );
+        }
+        let mut rows = calendly_event::Entity::find()
+            .filter(c)
+            .order_by_asc(calendly_event::Column::StartTime)
+            .order_by_asc(calendly_event::Column::Uri)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    /// Up to `limit` invitees after `(created, uri)`, by booking time.
+    pub async fn invitees(
+        &self,
+        s: &Snapshot,
+        f: &InviteeFilter,
+        after: Option<(DateTime<Utc>, String)>,
+        limit: u64,
+    ) -> Result<(Vec<calendly_invitee::Model>, bool), DbErr> {
+        let mut c = visible::<calendly_invitee::Entity>(s.number);
+        if let Some(e) = f.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            c = c.add(calendly_invitee::Column::EmailKey.eq(e.to_lowercase()));
+        }
+        if let Some(st) = &f.status {
+            c = c.add(calendly_invitee::Column::Status.eq(st.as_str()));
+        }
+        if let Some(days) = f.days_back {
+            let since = Utc::now() - chrono::Duration::days(days.into());
+            let recent = Query::select()
+                .column(calendly_event::Column::Uri)
+                .from(calendly_event::Entity)
+                .cond_where(visible::<calendly_event::Entity>(s.number))
+                .and_where(calendly_event::Column::StartTime.gte(since))
+                .to_owned();
+            c = c.add(calendly_invitee::Column::EventUri.in_subquery(recent));
+        }
+        if let Some((created, uri)) = after {
+            c = c.add(
+                Condition::any()
+                    .add(calendly_invitee::Column::CreatedAt.gt(created))
+                    .add(
+                        Condition::all()
+                            .add(calendly_invitee::Column::CreatedAt.eq(created))
+                            .add(calendly_invitee::Column::Uri.gt(uri)),
+                    ),
+            );
+        }
+        let mut rows = calendly_invitee::Entity::find()
+            .filter(c)
+            .order_by_asc(calendly_invitee::Column::CreatedAt)
+            .order_by_asc(calendly_invitee::Column::Uri)
+            .limit(limit + 1)
+            .all(&self.db)
+            .await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    /// The invitees of each event, in one query.
+    pub async fn invitees_of(
+        &self,
+        s: &Snapshot,
+        event_uris: &[String],
+    ) -> Result<Vec<calendly_invitee::Model>, DbErr> {
+        if event_uris.is_empty() {
+            return Ok(Vec::new());
+        }
+        calendly_invitee::Entity::find()
+            .filter(visible::<calendly_invitee::Entity>(s.number))
+            .filter(calendly_invitee::Column::EventUri.is_in(event_uris.iter().cloned()))
+            .order_by_asc(calendly_invitee::Column::CreatedAt)
+            .all(&self.db)
+            .await
+    }
+
+    /// The leads with these emails (trimmed, lower-cased), in one query.
+    pub async fn leads_by_email(
+        &self,
+        s: &Snapshot,
+        email_keys: &[String],
+    ) -> Result<Vec<lead::Model>, DbErr> {
+        if email_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        lead::Entity::find()
+            .filter(visible::<lead::Entity>(s.number))
+            .filter(lead::Column::EmailKey.is_in(email_keys.iter().cloned()))
+            .order_by_asc(lead::Column::ItemId)
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn lead(&self, s: &Snapshot, item_id: &str) -> Result<Option<lead::Model>, DbErr> {
+        lead::Entity::find()
+            .filter(visible::<lead::Entity>(s.number))
+            .filter(lead::Column::ItemId.eq(item_id))
+            .one(&self.db)
+            .await
     }
 
     pub async fn users(&self, s: &Snapshot) -> Result<Vec<calendly_user::Model>, DbErr> {

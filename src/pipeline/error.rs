@@ -2,12 +2,15 @@
 
 use crate::error::AppError;
 use crate::upstream::Transient;
+use crate::upstream::calendly::CalendlyError;
 use crate::upstream::monday::MondayError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
     Monday(#[from] MondayError),
+    #[error(transparent)]
+    Calendly(#[from] CalendlyError),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     /// The upstream answered, but not with what a run can use (a board that
@@ -23,6 +26,7 @@ impl Transient for PipelineError {
     fn is_transient(&self) -> bool {
         match self {
             PipelineError::Monday(e) => e.is_transient(),
+            PipelineError::Calendly(e) => e.is_transient(),
             PipelineError::Db(_) => true,
             PipelineError::Upstream(_) | PipelineError::Cancelled => false,
         }
@@ -33,6 +37,7 @@ impl From<PipelineError> for AppError {
     fn from(e: PipelineError) -> Self {
         match e {
             PipelineError::Monday(m) => m.into(),
+            PipelineError::Calendly(c) => c.into(),
             PipelineError::Db(db) => db.into(),
             PipelineError::Cancelled => AppError::Conflict("the run was cancelled".to_owned()),
             PipelineError::Upstream(m) => {

@@ -4,6 +4,7 @@
 //! whether its process lives); readers see the previous snapshot until a run
 //! publishes, and a run that fails, is cancelled or dies leaves it untouched.
 
+pub mod calendly;
 pub mod data;
 pub mod error;
 pub mod leads;
@@ -11,6 +12,7 @@ pub mod liveness;
 pub mod model;
 pub mod run;
 pub mod schedule;
+pub mod status;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -58,6 +60,7 @@ pub struct PipelineService {
     db: DatabaseConnection,
     cfg: PipelineConfig,
     leads: Option<leads::Leads>,
+    calendly: Option<calendly::Calendly>,
     changes: Arc<ChangeSignal>,
     jobs: mpsc::UnboundedSender<Job>,
     queue: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
@@ -70,6 +73,7 @@ impl PipelineService {
         db: DatabaseConnection,
         cfg: PipelineConfig,
         leads: Option<leads::Leads>,
+        calendly: Option<calendly::Calendly>,
         changes: Arc<ChangeSignal>,
     ) -> Self {
         let (jobs, queue) = mpsc::unbounded_channel();
@@ -77,6 +81,7 @@ impl PipelineService {
             db,
             cfg,
             leads,
+            calendly,
             changes,
             jobs,
             queue: Mutex::new(Some(queue)),
@@ -287,7 +292,13 @@ impl PipelineService {
                 None => Ok(()),
             }
         };
-        tokio::try_join!(leads)?;
+        let calendly = async {
+            match &self.calendly {
+                Some(c) => c.run(ctx, since.is_some()).await,
+                None => Ok(()),
+            }
+        };
+        tokio::try_join!(leads, calendly)?;
         Ok(())
     }
 

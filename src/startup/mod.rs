@@ -25,10 +25,12 @@ use crate::graphql::response_cache::ResponseCache;
 use crate::http;
 use crate::mail::Mailer;
 use crate::outbox::{self, Outbox};
+use crate::pipeline::PipelineService;
 use crate::state::AppState;
 use crate::tickets::TicketService;
 pub use crate::tls::install_crypto_provider;
 use crate::upstream::Transient;
+use crate::upstream::calendly::{self, CalendlyClient};
 use crate::upstream::monday::{MondayClient, RetryPolicy};
 use modules::Module;
 
@@ -47,6 +49,8 @@ pub enum StartupError {
     Sandbox(#[from] crate::sandbox::SandboxError),
     #[error("cannot set up the Monday client: {0}")]
     Monday(crate::upstream::monday::MondayError),
+    #[error("cannot set up the Calendly client: {0}")]
+    Calendly(crate::upstream::calendly::CalendlyError),
     #[error("the Monday tickets board cannot be used: {0}")]
     TicketBoard(crate::tickets::board::BindError),
     #[error("cannot listen on {addr}: {source}")]
@@ -165,6 +169,14 @@ impl Application {
             }
         };
 
+        let calendly = calendly_client(&config)?;
+        let pipeline = pipeline_service(&config, &db, &monday, &calendly, &changes);
+        if let Some(p) = &pipeline {
+            modules.push(Arc::new(modules::Pipeline { service: p.clone() }));
+        } else {
+            tracing::warn!("no leads board and no Calendly token configured; the data hub is off");
+        }
+
         let state = AppState {
             config: Arc::new(config),
             db,
@@ -180,6 +192,8 @@ impl Application {
             responses,
             monday,
             tickets,
+            calendly,
+            pipeline,
             #[cfg(feature = "sandbox")]
             sandbox,
         };
@@ -290,6 +304,52 @@ fn monday_client(config: &Config) -> Result<Option<Arc<MondayClient>>, StartupEr
     )
     .map(|c| Some(Arc::new(c)))
     .map_err(StartupError::Monday)
+}
+
+fn calendly_client(config: &Config) -> Result<Option<Arc<CalendlyClient>>, StartupError> {
+    let Some(token) = &config.calendly.access_token else {
+        return Ok(None);
+    };
+    CalendlyClient::new(
+        config.calendly.api_url.clone(),
+        token.clone(),
+        calendly::RetryPolicy::default(),
+    )
+    .map(|c| Some(Arc::new(c)))
+    .map_err(StartupError::Calendly)
+}
+
+/// The data hub, when it has something to pull.
+fn pipeline_service(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    monday: &Option<Arc<MondayClient>>,
+    calendly: &Option<Arc<CalendlyClient>>,
+    changes: &Arc<ChangeSignal>,
+) -> Option<Arc<PipelineService>> {
+    use crate::pipeline::{calendly::Calendly, leads::Leads};
+    let leads = match (monday, &config.monday.leads_board_id) {
+        (Some(m), Some(board)) => Some(Leads {
+            monday: m.clone(),
+            board_id: board.clone(),
+        }),
+        _ => None,
+    };
+    let calendly = calendly.as_ref().map(|c| Calendly {
+        client: c.clone(),
+        days_back: config.pipeline.calendly_days_back,
+        days_ahead: config.pipeline.calendly_days_ahead,
+    });
+    if leads.is_none() && calendly.is_none() {
+        return None;
+    }
+    Some(Arc::new(PipelineService::new(
+        db.clone(),
+        config.pipeline.clone(),
+        leads,
+        calendly,
+        changes.clone(),
+    )))
 }
 
 /// Binds the tickets board now when Monday answers: a board that lacks a

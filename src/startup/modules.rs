@@ -12,8 +12,9 @@ use axum::routing::post;
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::http::{HttpState, webhooks};
+use crate::http::{HttpState, pipeline as pipeline_routes, webhooks};
 use crate::outbox;
+use crate::pipeline::PipelineService;
 use crate::tickets::TicketService;
 use crate::tickets::service::{KIND_CREATE_ITEM, KIND_CREATE_UPDATE, KIND_UPDATE_ITEM};
 use crate::upstream::monday::MondayClient;
@@ -78,5 +79,29 @@ impl Module for Tickets {
 
     fn routes(&self) -> Router<HttpState> {
         Router::new().route("/webhooks/monday", post(webhooks::monday))
+    }
+}
+
+/// The data hub: the runner that executes runs, the schedule, the startup
+/// check, and the REST routes existing integrations call.
+pub struct Pipeline {
+    pub service: Arc<PipelineService>,
+}
+
+impl Module for Pipeline {
+    fn name(&self) -> &'static str {
+        "pipeline"
+    }
+
+    fn workers(&self) -> Vec<BoxFuture<'static, ()>> {
+        vec![
+            Box::pin(self.service.clone().run_jobs()),
+            Box::pin(self.service.clone().run_schedule()),
+            Box::pin(self.service.clone().run_startup()),
+        ]
+    }
+
+    fn routes(&self) -> Router<HttpState> {
+        pipeline_routes::routes()
     }
 }

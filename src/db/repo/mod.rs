@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod calendly;
 pub mod clients;
 pub mod magic_links;
 pub mod outbox;

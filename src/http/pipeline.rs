@@ -1,0 +1,82 @@
+//! The pipeline's REST face, kept for the integrations written against the
+//! system we replace: `GET /force_start_pipeline` starts a run, and
+//! `GET /api/status` answers the public-safe summary with no auth.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::Caller;
+use super::{HttpState, json_status};
+use crate::auth::RoleGuard;
+use crate::error::AppError;
+use crate::pipeline::{Mode, PipelineService, Trigger};
+use crate::state::AppState;
+
+pub fn routes() -> Router<HttpState> {
+    Router::new()
+        .route("/force_start_pipeline", get(force_start))
+        .route("/api/status", get(status))
+}
+
+fn service(app: &AppState) -> Result<&PipelineService, AppError> {
+    app.pipeline
+        .as_deref()
+        .ok_or_else(|| AppError::Unavailable("the data hub is not configured".to_owned()))
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    /// `full` for a full refresh; incremental otherwise.
+    mode: Option<String>,
+}
+
+async fn force_start(
+    State(app): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<StartQuery>,
+) -> Result<Response, AppError> {
+    RoleGuard::operator().allows(&who)?;
+    let mode = match q.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("incremental") => Mode::Incremental,
+        Some("full") => Mode::Full,
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "mode must be full or incremental, not {other:?}"
+            )));
+        }
+    };
+    let started = service(&app)?.start(Trigger::Manual, mode, None).await?;
+    let id = started.run.id.to_string();
+    Ok(if started.started {
+        json_status(
+            StatusCode::ACCEPTED,
+            json!({
+                "status": "scheduled",
+                "job_id": id,
+                "message": format!("pipeline run {} started ({})", started.run.number, started.run.mode.to_lowercase()),
+            }),
+        )
+    } else {
+        json_status(
+            StatusCode::CONFLICT,
+            json!({
+                "status": "busy",
+                "message": "a pipeline run is already going",
+                "job_id": id,
+            }),
+        )
+    })
+}
+
+async fn status(State(app): State<AppState>) -> Result<Response, AppError> {
+    let summary = service(&app)?.summary().await?;
+    Ok(json_status(
+        StatusCode::OK,
+        json!({ "status": "ok", "pipeline": summary }),
+    ))
+}

@@ -194,6 +194,16 @@ impl MondaySim {
             .set_ttl(ttl);
     }
 
+    /// Every cursor issued so far expires now, as if its 60 minutes were over
+    /// (walks must start again); cursors issued later get the normal lifetime.
+    /// Returns how many live cursors were expired.
+    pub fn expire_cursors(&self) -> usize {
+        self.cursors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .expire_all()
+    }
+
     /// Sets the per-minute complexity budget; the current window keeps its spending.
     pub fn set_complexity_budget(&self, per_minute: u64) {
         self.budget

@@ -2,14 +2,16 @@
 //! side" of the integration. Staff edit a ticket on the Monday board, a lead
 //! books or cancels a Calendly meeting, an upstream degrades; and anyone can
 //! read back what our server wrote. JSON in and out; errors are
-//! `{"error":{"code","message"}}` like the rest of our REST surface.
+//! `{"error":{"code","message"}}` like the rest of our REST surface. The
+//! Monday routes are in `monday`.
+
+mod monday;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post, put};
@@ -51,15 +53,7 @@ pub fn router(parts: Parts) -> Router {
             "/faults/{upstream}",
             get(get_fault).put(put_fault).patch(patch_fault),
         )
-        .route("/monday/cursor_ttl", put(cursor_ttl))
-        .route("/monday/complexity_budget", put(complexity_budget))
-        .route("/monday/webhooks", get(monday_webhooks))
-        .route("/monday/boards/{board}/items", get(find_items))
-        .route(
-            "/monday/items/{item}",
-            get(read_item).patch(edit_item).delete(delete_item),
-        )
-        .route("/monday/items/{item}/updates", post(comment_item))
+        .merge(monday::routes())
         .route("/calendly/rate_limit", put(calendly_rate_limit))
         .route("/calendly/bookings", post(book))
         .route(
@@ -172,30 +166,8 @@ async fn patch_fault(State(p): S, Path(name): Path<String>, bytes: Bytes) -> R {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Seconds {
-    seconds: f64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PerMinute {
     per_minute: u64,
-}
-
-/// Early cursor expiry: cursors older than this are refused from now on.
-async fn cursor_ttl(State(p): S, bytes: Bytes) -> R {
-    let v: Seconds = body(&bytes)?;
-    if !(v.seconds.is_finite() && (0.0..=1e9).contains(&v.seconds)) {
-        return Err(bad_request("seconds must be a non-negative number"));
-    }
-    p.monday.set_cursor_ttl(Duration::from_secs_f64(v.seconds));
-    Ok(Json(json!({ "cursor_ttl_seconds": v.seconds })).into_response())
-}
-
-async fn complexity_budget(State(p): S, bytes: Bytes) -> R {
-    let v: PerMinute = body(&bytes)?;
-    p.monday.set_complexity_budget(v.per_minute);
-    Ok(Json(json!({ "per_minute": v.per_minute })).into_response())
 }
 
 async fn calendly_rate_limit(State(p): S, bytes: Bytes) -> R {
@@ -203,98 +175,6 @@ async fn calendly_rate_limit(State(p): S, bytes: Bytes) -> R {
     let n = u32::try_from(v.per_minute).unwrap_or(u32::MAX);
     p.calendly.set_rate_limit(n);
     Ok(Json(json!({ "per_minute": n })).into_response())
-}
-
-async fn monday_webhooks(State(p): S) -> Json<Value> {
-    Json(json!({ "webhooks": p.monday.webhooks() }))
-}
-
-#[derive(Deserialize)]
-struct ColumnQuery {
-    column_id: String,
-    value: String,
-}
-
-/// Ids of a board's items whose column holds `value` (e.g. a ticket by its
-/// Ticket ID, or every ticket of one client email).
-async fn find_items(
-    State(p): S,
-    Path(board): Path<u64>,
-    Query(q): Query<ColumnQuery>,
-) -> Json<Value> {
-    let items = p.monday.find_items_by_column(board, &q.column_id, &q.value);
-    Json(json!({ "items": items }))
-}
-
-fn item_or_404(p: &Parts, item: u64) -> R {
-    match p.monday.item_json(item) {
-        Some(v) => Ok(Json(v).into_response()),
-        None => Err(err(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("no item {item}"),
-        )),
-    }
-}
-
-/// What our server wrote (or staff changed): the item as stored.
-async fn read_item(State(p): S, Path(item): Path<u64>) -> R {
-    item_or_404(&p, item)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Edit {
-    status: Option<String>,
-    priority: Option<String>,
-    name: Option<String>,
-}
-
-/// Staff edit a ticket: each given field changes (and fires its webhook), in
-/// the order name, status, priority. Returns the item.
-async fn edit_item(State(p): S, Path(item): Path<u64>, bytes: Bytes) -> R {
-    let edit: Edit = body(&bytes)?;
-    let m = &p.monday;
-    if let Some(name) = &edit.name {
-        m.staff_rename(item, name).map_err(monday_error)?;
-    }
-    if let Some(label) = &edit.status {
-        m.staff_set_status(item, label).map_err(monday_error)?;
-    }
-    if let Some(label) = &edit.priority {
-        m.staff_set_priority(item, label).map_err(monday_error)?;
-    }
-    item_or_404(&p, item)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Comment {
-    body: String,
-}
-
-/// Staff post an update (a comment) on the item.
-async fn comment_item(State(p): S, Path(item): Path<u64>, bytes: Bytes) -> R {
-    let c: Comment = body(&bytes)?;
-    let update_id = p
-        .monday
-        .staff_comment(item, &c.body)
-        .map_err(monday_error)?;
-    let body = json!({ "item_id": item, "update_id": update_id });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-async fn delete_item(State(p): S, Path(item): Path<u64>) -> R {
-    p.monday.staff_delete(item).map_err(monday_error)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn monday_error(e: super::monday::SimError) -> Fail {
-    let status = match e.status_code() {
-        404 => StatusCode::NOT_FOUND,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    err(status, e.code(), e)
 }
 
 fn calendly_error(e: super::calendly::errors::ApiError) -> Fail {

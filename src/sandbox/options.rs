@@ -33,6 +33,8 @@ pub struct SandboxOptions {
     pub calendly_rate_limit: u32,
     pub monday_complexity_budget: u64,
     pub cursor_ttl: Duration,
+    /// Monday activity log entries kept per board.
+    pub monday_activity_log_capacity: usize,
     /// Delay between webhook retries, both upstreams.
     pub webhook_retry_delay: Duration,
     pub webhook_max_retries: u32,
@@ -62,6 +64,7 @@ impl Default for SandboxOptions {
             calendly_rate_limit: calendly.rate_limit_per_minute,
             monday_complexity_budget: monday.complexity_budget_per_minute,
             cursor_ttl: monday.cursor_ttl,
+            monday_activity_log_capacity: monday.activity_log_capacity,
             webhook_retry_delay: monday.webhook_retry_delay,
             webhook_max_retries: monday.webhook_max_retries,
             monday_faults: FaultConfig::default(),
@@ -84,6 +87,7 @@ impl SandboxOptions {
             webhook_retry_delay: self.webhook_retry_delay,
             webhook_max_retries: self.webhook_max_retries,
             signing_secret: self.signing_secret.clone(),
+            activity_log_capacity: self.monday_activity_log_capacity,
         }
     }
 

@@ -20,6 +20,8 @@ mod migrations;
 mod monday_client;
 mod sandbox_calendly;
 mod sandbox_monday;
+mod sandbox_monday_activity;
+mod sandbox_monday_staff;
 mod sandbox_server;
 mod schema;
 mod subscriptions;

@@ -24,13 +24,14 @@ macro_rules! op {
     };
 }
 
-struct Api {
-    sandbox: SandboxHandle,
+/// A Monday client for the contract tests (shared with `sandbox_monday_*`).
+pub(crate) struct Api {
+    pub(crate) sandbox: SandboxHandle,
     client: reqwest::Client,
 }
 
 impl Api {
-    async fn start(customize: impl FnOnce(&mut SandboxOptions)) -> Self {
+    pub(crate) async fn start(customize: impl FnOnce(&mut SandboxOptions)) -> Self {
         let sandbox = spawn_sandbox(customize).await;
         Self {
             sandbox,
@@ -38,7 +39,7 @@ impl Api {
         }
     }
 
-    fn sim(&self) -> Arc<MondaySim> {
+    pub(crate) fn sim(&self) -> Arc<MondaySim> {
         self.sandbox.monday()
     }
 
@@ -46,7 +47,7 @@ impl Api {
         self.sandbox.tickets_board_id().to_string()
     }
 
-    fn leads(&self) -> String {
+    pub(crate) fn leads(&self) -> String {
         self.sandbox.leads_board_id().to_string()
     }
 
@@ -73,14 +74,14 @@ impl Api {
         (status, headers, resp.json().await.expect("json body"))
     }
 
-    async fn post(&self, query: &str, vars: Value) -> (StatusCode, HeaderMap, Value) {
+    pub(crate) async fn post(&self, query: &str, vars: Value) -> (StatusCode, HeaderMap, Value) {
         let token = self.sandbox.monday_token().to_owned();
         self.post_with(Some(&token), Some("2026-10"), query, vars)
             .await
     }
 
     /// A request that must succeed: HTTP 200 and no errors.
-    async fn ok(&self, query: &str, vars: Value) -> Value {
+    pub(crate) async fn ok(&self, query: &str, vars: Value) -> Value {
         let (status, _, body) = self.post(query, vars).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body.get("errors").is_none(), "{body}");
@@ -88,7 +89,7 @@ impl Api {
     }
 
     /// A request that must fail with an application error (HTTP 200).
-    async fn app_error(&self, query: &str, vars: Value) -> Value {
+    pub(crate) async fn app_error(&self, query: &str, vars: Value) -> Value {
         let (status, _, body) = self.post(query, vars).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body["account_id"].is_u64(), "{body}");
@@ -98,7 +99,7 @@ impl Api {
     }
 }
 
-fn ids(items: &Value) -> Vec<String> {
+pub(crate) fn ids(items: &Value) -> Vec<String> {
     items
         .as_array()
         .unwrap()
@@ -447,8 +448,8 @@ async fn boards_columns_and_groups_can_be_created() {
 
 // ---- webhooks ----
 
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     events: mpsc::UnboundedReceiver<(HeaderMap, Value)>,
 }
 
@@ -486,7 +487,7 @@ async fn receive(
 }
 
 /// A webhook endpoint on a free port; it fails the first `fail` deliveries.
-async fn receiver(echo: bool, fail: u32) -> Receiver {
+pub(crate) async fn receiver(echo: bool, fail: u32) -> Receiver {
     let (tx, events) = mpsc::unbounded_channel();
     let state = ReceiverState {
         tx,
@@ -503,7 +504,7 @@ async fn receiver(echo: bool, fail: u32) -> Receiver {
 }
 
 impl Receiver {
-    async fn next(&mut self) -> (HeaderMap, Value) {
+    pub(crate) async fn next(&mut self) -> (HeaderMap, Value) {
         tokio::time::timeout(Duration::from_secs(10), self.events.recv())
             .await
             .expect("a delivery")

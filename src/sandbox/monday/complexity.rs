@@ -7,6 +7,7 @@
 //! - a field returning a list multiplies the cost of its whole subtree by how
 //!   many elements it can return: `items_page`, `next_items_page` and
 //!   `items_page_by_column_values` by `limit` (default 25, at most 500),
+//!   `activity_logs` by `limit` (default 25, at most 1,000),
 //!   root `boards` and `items` by the number of `ids` (else `limit`, default 25),
 //!   `column_values` and `columns` by the number of `ids` (else 10), and
 //!   `groups`, `updates` and `webhooks` by 10;
@@ -19,6 +20,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Value};
 use serde_json::Value as Json;
+
+use super::activity::MAX_LIMIT;
 
 /// Monday's per-query ceiling.
 pub const MAX_QUERY_COST: u64 = 5_000_000;
@@ -60,6 +63,8 @@ impl Ctx<'_> {
         let limit = |default: u64| self.size(self.arg(f, "limit")).unwrap_or(default);
         match f.name.node.as_str() {
             "items_page" | "next_items_page" | "items_page_by_column_values" => limit(25).min(500),
+            // Capped like pages: a refused limit must not bill as if served.
+            "activity_logs" => limit(25).min(MAX_LIMIT as u64),
             "boards" | "items" if depth == 0 => {
                 self.size(self.arg(f, "ids")).unwrap_or_else(|| limit(25))
             }
@@ -214,6 +219,20 @@ mod tests {
             json!({}),
         );
         assert_eq!(fragment, 1 + 2 * (1 + 2));
+    }
+
+    #[test]
+    fn activity_logs_cost_scales_with_their_limit() {
+        let logs = |limit: &str| {
+            cost(
+                &format!("{{ boards(ids: [1]) {{ activity_logs{limit} {{ id event data }} }} }}"),
+                json!({}),
+            )
+        };
+        assert_eq!(logs(""), 1 + (1 + 25 * 3));
+        assert_eq!(logs("(limit: 1)"), 1 + (1 + 3));
+        assert_eq!(logs("(limit: 1000)"), 1 + (1 + 1000 * 3));
+        assert_eq!(logs("(limit: 5000)"), logs("(limit: 1000)"));
     }
 
     #[test]

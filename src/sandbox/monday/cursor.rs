@@ -3,6 +3,8 @@
 //! renamed or deleted: new items are not served, deleted ones are skipped.
 //! Every cursor is valid for `ttl` after that first request, like Monday's 60
 //! minutes; presenting one again returns the same page (safe to retry).
+//! `expire_all` ends every cursor issued so far at once, the way a walk that
+//! outlived its hour finds out at its next page.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +27,10 @@ pub struct Cursors {
     entries: HashMap<String, Entry>,
     ttl: Duration,
     issued: u64,
+    /// Cursors with a serial up to this one were expired by `expire_all`.
+    /// A serial, not a time: a walk started in the same millisecond as the
+    /// expiry must still get a working cursor.
+    expired_through: u64,
 }
 
 fn now_ms() -> u128 {
@@ -46,6 +52,7 @@ impl Cursors {
             entries: HashMap::new(),
             ttl,
             issued: 0,
+            expired_through: 0,
         }
     }
 
@@ -71,8 +78,12 @@ impl Cursors {
         exists: impl Fn(u64) -> bool,
     ) -> Result<Page, SimError> {
         let Some(entry) = self.entries.get(cursor) else {
-            return Err(match decode_started(cursor) {
-                Some(started) if self.expired(started) => SimError::CursorExpired,
+            return Err(match decode(cursor) {
+                Some((started, serial))
+                    if self.expired(started) || serial <= self.expired_through =>
+                {
+                    SimError::CursorExpired
+                }
                 _ => SimError::InvalidCursor,
             });
         };
@@ -122,6 +133,15 @@ impl Cursors {
         Page { ids: out, cursor }
     }
 
+    /// Expires every cursor issued so far; returns how many were still live.
+    pub fn expire_all(&mut self) -> usize {
+        self.purge();
+        self.expired_through = self.issued;
+        let live = self.entries.len();
+        self.entries.clear();
+        live
+    }
+
     fn purge(&mut self) {
         let ttl = self.ttl.as_millis();
         let now = now_ms();
@@ -130,19 +150,21 @@ impl Cursors {
     }
 }
 
-/// `MSw…`-style opaque token carrying its start time, so a cursor purged
-/// after expiry still reports "expired" rather than "invalid".
+/// `MSw…`-style opaque token carrying its start time and serial, so a cursor
+/// purged after expiry still reports "expired" rather than "invalid".
 fn encode(started_ms: u128, serial: u64) -> String {
     let salt = uuid::Uuid::new_v4().simple().to_string();
     URL_SAFE_NO_PAD.encode(format!("1,{started_ms},{serial},{salt}"))
 }
 
-fn decode_started(token: &str) -> Option<u128> {
+/// `(started_ms, serial)` of a token we issued.
+fn decode(token: &str) -> Option<(u128, u64)> {
     let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let mut parts = text.split(',');
     (parts.next()? == "1").then_some(())?;
-    parts.next()?.parse().ok()
+    let started = parts.next()?.parse().ok()?;
+    Some((started, parts.next()?.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -180,5 +202,18 @@ mod tests {
             c.next("garbage", 2, |_| true).err().unwrap().code(),
             "InvalidCursorException"
         );
+    }
+
+    #[test]
+    fn expire_all_ends_issued_cursors_but_not_later_ones() {
+        let mut c = Cursors::new(Duration::from_secs(3600));
+        let old = c.first((1..=5).collect(), 2, |_| true).cursor.unwrap();
+        assert_eq!(c.expire_all(), 1);
+        assert_eq!(
+            c.next(&old, 2, |_| true).err().unwrap().code(),
+            "CursorExpiredError"
+        );
+        let fresh = c.first((1..=5).collect(), 2, |_| true).cursor.unwrap();
+        assert_eq!(c.next(&fresh, 2, |_| true).unwrap().ids, vec![3, 4]);
     }
 }

@@ -1,4 +1,5 @@
-//! Item writes on the store: create, change values, rename, comment, delete.
+//! Item writes on the store: create, change values, rename, move, comment,
+//! archive, delete.
 //! Each validates fully before changing anything (a bad value leaves the item
 //! as it was) and returns the `ItemChange`s that drive webhooks.
 
@@ -88,6 +89,7 @@ impl Store {
             created_at: ts,
             updated_at: ts,
             creator_id,
+            archived: false,
         };
         for (idx, val) in cells {
             write_cell(
@@ -185,6 +187,59 @@ impl Store {
         Ok(vec![change(item, ChangeKind::Name { previous })])
     }
 
+    /// Moves the item to another group of its board (no change if already there).
+    pub fn move_item(&mut self, item_id: u64, group_id: &str) -> Result<Vec<ItemChange>, SimError> {
+        let board_id = self.item(item_id)?.board_id;
+        let meta = self.board(board_id)?.meta.clone();
+        let to = meta
+            .groups
+            .iter()
+            .position(|g| g.id == group_id)
+            .ok_or_else(|| {
+                SimError::InvalidArgument(format!(
+                    "Group {group_id} does not exist on board {board_id}"
+                ))
+            })?;
+        let slot = self
+            .items
+            .get_mut(&item_id)
+            .ok_or(SimError::ItemNotFound(item_id))?;
+        if slot.group == to {
+            return Ok(vec![]);
+        }
+        let item = Arc::make_mut(slot);
+        let from_group = meta
+            .groups
+            .get(item.group)
+            .map(|g| g.id.clone())
+            .unwrap_or_default();
+        item.group = to;
+        item.updated_at = now();
+        Ok(vec![change(item, ChangeKind::Moved { from_group })])
+    }
+
+    /// Archives the item: it leaves the board's pages but can still be read
+    /// by id (with `state: archived`). Archiving it again changes nothing.
+    pub fn archive_item(&mut self, item_id: u64) -> Result<Vec<ItemChange>, SimError> {
+        let slot = self
+            .items
+            .get_mut(&item_id)
+            .ok_or(SimError::ItemNotFound(item_id))?;
+        if slot.archived {
+            return Ok(vec![]);
+        }
+        let item = Arc::make_mut(slot);
+        item.archived = true;
+        item.updated_at = now();
+        let ch = change(item, ChangeKind::Archived);
+        if let Ok(board) = self.board_mut(ch.board_id)
+            && let Ok(pos) = board.item_ids.binary_search(&item_id)
+        {
+            board.item_ids.remove(pos);
+        }
+        Ok(vec![ch])
+    }
+
     pub fn add_update(
         &mut self,
         item_id: u64,
@@ -225,10 +280,17 @@ impl Store {
         {
             board.item_ids.remove(pos);
         }
+        let group = self
+            .board(item.board_id)
+            .ok()
+            .and_then(|b| b.meta.groups.get(item.group))
+            .map(|g| g.id.clone())
+            .unwrap_or_default();
         let ch = change(
             &item,
             ChangeKind::Deleted {
                 name: item.name.to_string(),
+                group,
             },
         );
         Ok((item, ch))

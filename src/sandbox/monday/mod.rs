@@ -1,7 +1,8 @@
 //! Simulator of the Monday.com GraphQL API (v2, API-Version 2026-10): boards,
-//! items, cursors, complexity budget, application errors and webhooks, shaped
-//! exactly like the official schema.
+//! items, cursors, complexity budget, application errors, activity logs and
+//! webhooks, shaped exactly like the official schema.
 
+mod activity;
 mod column_values;
 mod complexity;
 mod cursor;
@@ -16,11 +17,13 @@ mod ops;
 mod query;
 mod schema;
 mod seed;
+mod staff;
 mod store;
 mod types;
 mod values;
 mod webhooks;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -58,6 +61,8 @@ pub struct MondayOptions {
     pub webhook_max_retries: u32,
     /// When set, webhook deliveries carry a JWT signed with it.
     pub signing_secret: Option<String>,
+    /// Activity log entries kept per board; older ones are dropped first.
+    pub activity_log_capacity: usize,
 }
 
 impl Default for MondayOptions {
@@ -73,6 +78,7 @@ impl Default for MondayOptions {
             webhook_retry_delay: Duration::from_secs(60),
             webhook_max_retries: 30,
             signing_secret: None,
+            activity_log_capacity: activity::DEFAULT_CAPACITY,
         }
     }
 }
@@ -99,8 +105,15 @@ pub enum ChangeKind {
         update_id: u64,
         body: String,
     },
+    /// `from_group` is the id of the group the item left.
+    Moved {
+        from_group: String,
+    },
+    Archived,
+    /// Carries what the item was, since it is gone when the change is seen.
     Deleted {
         name: String,
+        group: String,
     },
 }
 
@@ -111,6 +124,8 @@ pub struct MondaySim {
     store: RwLock<Store>,
     cursors: Mutex<Cursors>,
     budget: Mutex<Budget>,
+    /// Items served by item reads, per board (see `items_served`).
+    served: Mutex<HashMap<u64, u64>>,
     tickets_board: u64,
     leads_board: u64,
     /// For challenges and deliveries; None only if TLS setup failed.
@@ -127,6 +142,7 @@ impl MondaySim {
         let (changes, _) = broadcast::channel(1024);
         // Ids look like Monday's (ten digits) and are the same on every run.
         let mut store = Store::new(5_000_000_000);
+        store.log_capacity = options.activity_log_capacity.max(1);
         let (tickets_board, leads_board) = seed::seed(&mut store, &options);
         // reqwest is built without a default TLS provider; an Err means one is installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -137,6 +153,7 @@ impl MondaySim {
         Arc::new(Self {
             cursors: Mutex::new(Cursors::new(options.cursor_ttl)),
             budget: Mutex::new(Budget::new(options.complexity_budget_per_minute)),
+            served: Mutex::new(HashMap::new()),
             store: RwLock::new(store),
             options,
             changes,
@@ -192,6 +209,16 @@ impl MondaySim {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .set_ttl(ttl);
+    }
+
+    /// Every cursor issued so far expires now, as if its 60 minutes were over
+    /// (walks must start again); cursors issued later get the normal lifetime.
+    /// Returns how many live cursors were expired.
+    pub fn expire_cursors(&self) -> usize {
+        self.cursors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .expire_all()
     }
 
     /// Sets the per-minute complexity budget; the current window keeps its spending.

@@ -14,6 +14,13 @@ use super::{sim, webhooks};
 
 pub struct MutationRoot;
 
+/// The official SDL makes `item_id` optional; Monday refuses a call without it.
+fn required_item(item_id: Option<ID>) -> Result<u64, async_graphql::Error> {
+    parse_id(
+        &item_id.ok_or_else(|| SimError::InvalidArgument("item_id is required".into()).extend())?,
+    )
+}
+
 fn kind_name(k: BoardKind) -> &'static str {
     match k {
         BoardKind::Private => "private",
@@ -159,6 +166,7 @@ impl MutationRoot {
                 &item_name,
                 &values,
                 create_labels_if_missing.unwrap_or(false),
+                ME_ID,
             )
             .map_err(gql)?;
         Ok(sim.item_obj(id))
@@ -173,10 +181,7 @@ impl MutationRoot {
         item_id: Option<ID>,
     ) -> SimResult<Option<ItemObj>> {
         let board_id = parse_id(&board_id)?;
-        let item_id =
-            parse_id(&item_id.ok_or_else(|| {
-                SimError::InvalidArgument("item_id is required".into()).extend()
-            })?)?;
+        let item_id = required_item(item_id)?;
         let values = column_values.object().map_err(gql)?;
         let sim = sim(ctx);
         sim.api_set_values(
@@ -200,10 +205,7 @@ impl MutationRoot {
         value: Option<String>,
     ) -> SimResult<Option<ItemObj>> {
         let board_id = parse_id(&board_id)?;
-        let item_id =
-            parse_id(&item_id.ok_or_else(|| {
-                SimError::InvalidArgument("item_id is required".into()).extend()
-            })?)?;
+        let item_id = required_item(item_id)?;
         let mut values = serde_json::Map::new();
         values.insert(
             column_id,
@@ -231,10 +233,7 @@ impl MutationRoot {
         value: JsonScalar,
     ) -> SimResult<Option<ItemObj>> {
         let board_id = parse_id(&board_id)?;
-        let item_id =
-            parse_id(&item_id.ok_or_else(|| {
-                SimError::InvalidArgument("item_id is required".into()).extend()
-            })?)?;
+        let item_id = required_item(item_id)?;
         let mut values = serde_json::Map::new();
         values.insert(column_id, value.decoded());
         let sim = sim(ctx);
@@ -257,10 +256,7 @@ impl MutationRoot {
         parent_id: Option<ID>,
     ) -> SimResult<Option<UpdateObj>> {
         let _ = parent_id;
-        let item_id =
-            parse_id(&item_id.ok_or_else(|| {
-                SimError::InvalidArgument("item_id is required".into()).extend()
-            })?)?;
+        let item_id = required_item(item_id)?;
         let update = sim(ctx).add_update(item_id, &body, ME_ID).map_err(gql)?;
         Ok(Some(UpdateObj(update)))
     }
@@ -270,12 +266,34 @@ impl MutationRoot {
         ctx: &Context<'_>,
         item_id: Option<ID>,
     ) -> SimResult<Option<ItemObj>> {
-        let item_id =
-            parse_id(&item_id.ok_or_else(|| {
-                SimError::InvalidArgument("item_id is required".into()).extend()
-            })?)?;
+        let item_id = required_item(item_id)?;
         let (meta, item) = sim(ctx).remove_item(item_id, ME_ID).map_err(gql)?;
         Ok(Some(ItemObj(meta, item)))
+    }
+
+    /// Moving to the group it is in already changes nothing (and logs nothing).
+    async fn move_item_to_group(
+        &self,
+        ctx: &Context<'_>,
+        group_id: String,
+        item_id: Option<ID>,
+    ) -> SimResult<Option<ItemObj>> {
+        let item_id = required_item(item_id)?;
+        let sim = sim(ctx);
+        sim.api_move(item_id, &group_id, ME_ID).map_err(gql)?;
+        Ok(sim.item_obj(item_id))
+    }
+
+    /// Returns the item with `state: archived`.
+    async fn archive_item(
+        &self,
+        ctx: &Context<'_>,
+        item_id: Option<ID>,
+    ) -> SimResult<Option<ItemObj>> {
+        let item_id = required_item(item_id)?;
+        let sim = sim(ctx);
+        sim.api_archive(item_id, ME_ID).map_err(gql)?;
+        Ok(sim.item_obj(item_id))
     }
 
     async fn create_webhook(

@@ -1,19 +1,25 @@
 //! Operations on the simulator shared by the GraphQL resolvers and the control
-//! API: paging through cursors, writes that emit changes and webhooks, the
-//! staff edits that behave like edits in Monday's UI, and test read-backs.
+//! API: paging through cursors (counting the items each board serves), and
+//! writes that log their changes on the board, then emit changes and webhooks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use super::activity::{self, LogFilter, LogRec};
 use super::errors::SimError;
 use super::query::{self, ItemsFilter};
-use super::store::{BoardMeta, ItemRec, ME_ID, STAFF_ID, UpdateRec, WebhookRec, user_name};
+use super::store::{BoardMeta, ItemRec, Store, UpdateRec, WebhookRec};
 use super::types::{ItemObj, ItemsResponse};
-use super::values::{self, ColumnKind};
 use super::webhooks::{self, Delivery};
 use super::{ItemChange, MondaySim};
+
+/// Pages serve active items only: one archived mid-walk is skipped like a
+/// deleted one.
+fn active(store: &Store, id: u64) -> bool {
+    store.items.get(&id).is_some_and(|i| !i.archived)
+}
 
 /// Monday's `items_page` accepts 1 to 500 items a page.
 fn check_limit(limit: i32) -> Result<usize, SimError> {
@@ -49,11 +55,24 @@ impl MondaySim {
         self.objs(&[id]).pop()
     }
 
-    /// Root `items`: the given ids (or every item), one page of them.
+    /// Item reads served to clients, counted per board so a test can tell a
+    /// full walk from an incremental read.
+    fn served(&self, items: Vec<ItemObj>) -> Vec<ItemObj> {
+        let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
+        for item in &items {
+            *served.entry(item.1.board_id).or_default() += 1;
+        }
+        items
+    }
+
+    /// Root `items`: the given ids (or every active item), one page of them.
+    /// Archived items are served by id (`state: archived`), as Monday does,
+    /// unless `exclude_nonactive` is set.
     pub(super) fn items_by_ids(
         &self,
         ids: Option<Vec<u64>>,
         newest_first: bool,
+        exclude_nonactive: bool,
         skip: usize,
         limit: usize,
     ) -> Vec<ItemObj> {
@@ -64,11 +83,15 @@ impl MondaySim {
                 .flat_map(|b| b.item_ids.iter().copied())
                 .collect()
         });
+        if exclude_nonactive {
+            let store = self.read();
+            ids.retain(|id| store.items.get(id).is_some_and(|i| !i.archived));
+        }
         if newest_first {
             ids.reverse();
         }
         let ids: Vec<u64> = ids.into_iter().skip(skip).take(limit).collect();
-        self.objs(&ids)
+        self.served(self.objs(&ids))
     }
 
     pub(super) fn first_page(&self, ids: Vec<u64>, limit: i32) -> Result<ItemsResponse, SimError> {
@@ -76,10 +99,10 @@ impl MondaySim {
         let page = {
             let store = self.read();
             let mut cursors = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
-            cursors.first(ids, limit, |id| store.items.contains_key(&id))
+            cursors.first(ids, limit, |id| active(&store, id))
         };
         Ok(ItemsResponse {
-            items: self.objs(&page.ids),
+            items: self.served(self.objs(&page.ids)),
             cursor: page.cursor,
         })
     }
@@ -89,12 +112,31 @@ impl MondaySim {
         let page = {
             let store = self.read();
             let mut cursors = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
-            cursors.next(cursor, limit, |id| store.items.contains_key(&id))?
+            cursors.next(cursor, limit, |id| active(&store, id))?
         };
         Ok(ItemsResponse {
-            items: self.objs(&page.ids),
+            items: self.served(self.objs(&page.ids)),
             cursor: page.cursor,
         })
+    }
+
+    /// `Board.activity_logs`: one page of the board's log, newest first.
+    pub(super) fn activity_logs(
+        &self,
+        board_id: u64,
+        filter: &LogFilter,
+        limit: i32,
+        page: i32,
+    ) -> Result<Vec<LogRec>, SimError> {
+        let limit = activity::check_limit(limit)?;
+        let page = activity::check_page(page)?;
+        let store = self.read();
+        Ok(activity::page(
+            &store.board(board_id)?.logs,
+            filter,
+            limit,
+            page,
+        ))
     }
 
     pub(super) fn page(
@@ -125,6 +167,26 @@ impl MondaySim {
         self.http.clone()
     }
 
+    /// Runs a write on the store and logs its changes on their boards under
+    /// the same lock (so each entry sees the item as its change left it),
+    /// then publishes them.
+    pub(super) fn commit<T>(
+        &self,
+        user_id: u64,
+        write: impl FnOnce(&mut Store) -> Result<(T, Vec<ItemChange>), SimError>,
+    ) -> Result<T, SimError> {
+        let (out, changes) = {
+            let mut store = self.write();
+            let (out, changes) = write(&mut store)?;
+            for change in &changes {
+                store.log_change(change, user_id);
+            }
+            (out, changes)
+        };
+        self.emit(changes, user_id);
+        Ok(out)
+    }
+
     /// Publishes changes and sends their webhooks (never waiting for them).
     fn emit(&self, changes: Vec<ItemChange>, user_id: u64) {
         for change in changes {
@@ -151,12 +213,13 @@ impl MondaySim {
         name: &str,
         values: &Map<String, Value>,
         create_labels: bool,
+        user_id: u64,
     ) -> Result<u64, SimError> {
-        let (id, change) =
-            self.write()
-                .create_item(board_id, group_id, name, values, create_labels, ME_ID)?;
-        self.emit(vec![change], ME_ID);
-        Ok(id)
+        self.commit(user_id, |s| {
+            let (id, change) =
+                s.create_item(board_id, group_id, name, values, create_labels, user_id)?;
+            Ok((id, vec![change]))
+        })
     }
 
     pub(super) fn api_set_values(
@@ -167,11 +230,31 @@ impl MondaySim {
         create_labels: bool,
         user_id: u64,
     ) -> Result<(), SimError> {
-        let changes = self
-            .write()
-            .set_values(item_id, board_id, values, create_labels)?;
-        self.emit(changes, user_id);
-        Ok(())
+        self.commit(user_id, |s| {
+            Ok(((), s.set_values(item_id, board_id, values, create_labels)?))
+        })
+    }
+
+    pub(super) fn api_rename(
+        &self,
+        item_id: u64,
+        name: &str,
+        user_id: u64,
+    ) -> Result<(), SimError> {
+        self.commit(user_id, |s| Ok(((), s.rename(item_id, name)?)))
+    }
+
+    pub(super) fn api_move(
+        &self,
+        item_id: u64,
+        group_id: &str,
+        user_id: u64,
+    ) -> Result<(), SimError> {
+        self.commit(user_id, |s| Ok(((), s.move_item(item_id, group_id)?)))
+    }
+
+    pub(super) fn api_archive(&self, item_id: u64, user_id: u64) -> Result<(), SimError> {
+        self.commit(user_id, |s| Ok(((), s.archive_item(item_id)?)))
     }
 
     pub(super) fn add_update(
@@ -180,9 +263,10 @@ impl MondaySim {
         body: &str,
         user_id: u64,
     ) -> Result<UpdateRec, SimError> {
-        let (update, change) = self.write().add_update(item_id, body, user_id)?;
-        self.emit(vec![change], user_id);
-        Ok(update)
+        self.commit(user_id, |s| {
+            let (update, change) = s.add_update(item_id, body, user_id)?;
+            Ok((update, vec![change]))
+        })
     }
 
     pub(super) fn remove_item(
@@ -190,14 +274,11 @@ impl MondaySim {
         item_id: u64,
         user_id: u64,
     ) -> Result<(Arc<BoardMeta>, Arc<ItemRec>), SimError> {
-        let (meta, item, change) = {
-            let mut store = self.write();
-            let (item, change) = store.delete_item(item_id)?;
-            let meta = store.board(item.board_id)?.meta.clone();
-            (meta, item, change)
-        };
-        self.emit(vec![change], user_id);
-        Ok((meta, item))
+        self.commit(user_id, |s| {
+            let (item, change) = s.delete_item(item_id)?;
+            let meta = s.board(item.board_id)?.meta.clone();
+            Ok(((meta, item), vec![change]))
+        })
     }
 
     pub(super) fn add_webhook(
@@ -227,121 +308,5 @@ impl MondaySim {
             .position(|w| w.id == id)
             .ok_or(SimError::WebhookNotFound(id))?;
         Ok(store.webhooks.remove(pos))
-    }
-
-    /// A status column of the item's board, by id or by title.
-    fn status_column(&self, item_id: u64, name: &str) -> Result<String, SimError> {
-        let store = self.read();
-        let item = store.item(item_id)?;
-        let meta = &store.board(item.board_id)?.meta;
-        meta.columns
-            .iter()
-            .find(|c| {
-                c.kind == ColumnKind::Status && (c.id == name || c.title.eq_ignore_ascii_case(name))
-            })
-            .map(|c| c.id.clone())
-            .ok_or_else(|| SimError::InvalidColumnId {
-                column_id: name.to_owned(),
-                board_id: item.board_id,
-            })
-    }
-
-    fn staff_set_label(&self, item_id: u64, column: &str, label: &str) -> Result<(), SimError> {
-        let col = self.status_column(item_id, column)?;
-        let mut values = Map::new();
-        values.insert(col, json!({"label": label}));
-        self.api_set_values(item_id, None, &values, false, STAFF_ID)
-    }
-
-    /// Staff changes the Status column in Monday's UI (fires webhooks).
-    pub fn staff_set_status(&self, item_id: u64, label: &str) -> Result<(), SimError> {
-        self.staff_set_label(item_id, "status", label)
-    }
-
-    /// Staff changes the Priority column in Monday's UI (fires webhooks).
-    pub fn staff_set_priority(&self, item_id: u64, label: &str) -> Result<(), SimError> {
-        self.staff_set_label(item_id, "priority", label)
-    }
-
-    /// Staff renames the item (fires `update_name`).
-    pub fn staff_rename(&self, item_id: u64, name: &str) -> Result<(), SimError> {
-        let changes = self.write().rename(item_id, name)?;
-        self.emit(changes, STAFF_ID);
-        Ok(())
-    }
-
-    /// Staff posts an update (comment) on the item; returns the update id.
-    pub fn staff_comment(&self, item_id: u64, body: &str) -> Result<u64, SimError> {
-        self.add_update(item_id, body, STAFF_ID).map(|u| u.id)
-    }
-
-    /// Staff deletes the item (fires `delete_pulse`).
-    pub fn staff_delete(&self, item_id: u64) -> Result<(), SimError> {
-        self.remove_item(item_id, STAFF_ID).map(|_| ())
-    }
-
-    /// What an item looks like now: name, group, column values by id and by
-    /// title (`{text, value, type}`), and its updates. None when it doesn't exist.
-    pub fn item_json(&self, item_id: u64) -> Option<Value> {
-        let store = self.read();
-        let item = store.items.get(&item_id)?;
-        let meta = &store.board(item.board_id).ok()?.meta;
-        let mut by_id = Map::new();
-        let mut by_title = Map::new();
-        for (i, col) in meta
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.kind != ColumnKind::Name)
-        {
-            let cell = item.cell(i);
-            let text = cell.map(|c| values::text(&c.val, &col.labels, &user_name));
-            let v = json!({
-                "title": col.title,
-                "type": col.kind.api_name(),
-                "text": text,
-                "value": cell.map(values::api_value),
-            });
-            by_title.insert(col.title.clone(), json!(text));
-            by_id.insert(col.id.clone(), v);
-        }
-        let group = meta.groups.get(item.group);
-        let updates: Vec<Value> = store
-            .updates
-            .iter()
-            .filter(|u| u.item_id == item_id)
-            .map(|u| json!({"id": u.id.to_string(), "body": u.body, "creator_id": u.creator_id.to_string()}))
-            .collect();
-        Some(json!({
-            "id": item.id.to_string(),
-            "board_id": item.board_id.to_string(),
-            "name": item.name.as_ref(),
-            "group": group.map(|g| json!({"id": g.id, "title": g.title})),
-            "column_values": by_id,
-            "by_title": by_title,
-            "updates": updates,
-        }))
-    }
-
-    /// Items whose column shows `value` (text, or a status label or index).
-    pub fn find_items_by_column(&self, board_id: u64, column_id: &str, value: &str) -> Vec<u64> {
-        query::by_column_values(
-            &self.read(),
-            board_id,
-            &[(column_id.to_owned(), vec![value.to_owned()])],
-        )
-        .unwrap_or_default()
-    }
-
-    /// The registered webhooks, all boards.
-    pub fn webhooks(&self) -> Vec<WebhookRec> {
-        self.read().webhooks.clone()
-    }
-
-    pub fn item_count(&self, board_id: u64) -> usize {
-        self.read()
-            .board(board_id)
-            .map(|b| b.item_ids.len())
-            .unwrap_or(0)
     }
 }

@@ -98,13 +98,18 @@ impl QueryRoot {
         newest_first: Option<bool>,
         #[graphql(default_with = "Some(1)")] page: Option<i32>,
     ) -> SimResult<Option<Vec<Option<ItemObj>>>> {
-        let _ = exclude_nonactive;
         let ids = ids
             .map(|v| v.iter().map(parse_id).collect::<Result<Vec<_>, _>>())
             .transpose()?;
         let limit = usize::try_from(limit.unwrap_or(25)).unwrap_or(25);
         let page = usize::try_from(page.unwrap_or(1).max(1) - 1).unwrap_or(0);
-        let items = sim(ctx).items_by_ids(ids, newest_first == Some(true), page * limit, limit);
+        let items = sim(ctx).items_by_ids(
+            ids,
+            newest_first == Some(true),
+            exclude_nonactive == Some(true),
+            page * limit,
+            limit,
+        );
         Ok(Some(items.into_iter().map(Some).collect()))
     }
 

@@ -1,8 +1,8 @@
 //! The seeded boards: "Client Support Tickets" shaped like the client's board,
 //! and "Leads" whose lead `i` is `seed::person(seed, i)` so Calendly invitees
 //! match. Deterministic: dates derive from a fixed epoch, never from now.
-
-use std::sync::Arc;
+//! Seeded items get no activity log entries: the seed stands for a board as
+//! it already was when the sandbox started, and a board's log begins then.
 
 use chrono::{Duration as Days, NaiveDate};
 
@@ -80,10 +80,7 @@ fn board(store: &mut Store, name: &str, columns: Vec<ColumnRec>, groups: Vec<Gro
         groups,
         created_at: EPOCH_TS,
     };
-    store.boards.push(BoardRec {
-        meta: Arc::new(meta),
-        item_ids: Vec::new(),
-    });
+    store.boards.push(BoardRec::new(meta));
     id
 }
 
@@ -225,6 +222,7 @@ pub fn seed(store: &mut Store, o: &MondayOptions) -> (u64, u64) {
             created_at: ts,
             updated_at: ts,
             creator_id: STAFF_ID,
+            archived: false,
         });
     }
 
@@ -288,6 +286,7 @@ pub fn seed(store: &mut Store, o: &MondayOptions) -> (u64, u64) {
             created_at: ts,
             updated_at: ts,
             creator_id: STAFF_ID,
+            archived: false,
         });
     }
     (tickets, leads)

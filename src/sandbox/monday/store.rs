@@ -1,12 +1,13 @@
-//! The simulated account's data: boards (shape shared by `Arc`), items in
-//! an id map with per-board creation order, updates and webhooks; plus the
-//! board-level writes (boards, columns, groups).
+//! The simulated account's data: boards (shape shared by `Arc`, plus each
+//! board's activity log), items in an id map with per-board creation order,
+//! updates and webhooks; plus the board-level writes (boards, columns, groups).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::activity::{self, LogRec};
 use super::errors::SimError;
 use super::values::{Cell, ColumnKind, Label};
 use super::{ChangeKind, ItemChange};
@@ -80,8 +81,21 @@ impl BoardMeta {
 
 pub struct BoardRec {
     pub meta: Arc<BoardMeta>,
-    /// Item ids in creation order (ids only grow, so this is sorted).
+    /// Active item ids in creation order (ids only grow, so this is sorted);
+    /// archived items leave it but stay in `Store::items`.
     pub item_ids: Vec<u64>,
+    /// Oldest first, at most `Store::log_capacity` long.
+    pub logs: VecDeque<LogRec>,
+}
+
+impl BoardRec {
+    pub fn new(meta: BoardMeta) -> Self {
+        Self {
+            meta: Arc::new(meta),
+            item_ids: Vec::new(),
+            logs: VecDeque::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +109,8 @@ pub struct ItemRec {
     pub created_at: i64,
     pub updated_at: i64,
     pub creator_id: u64,
+    /// Archived items keep their data but leave pages (`state: archived`).
+    pub archived: bool,
 }
 
 impl ItemRec {
@@ -128,6 +144,11 @@ pub struct Store {
     pub items: HashMap<u64, Arc<ItemRec>>,
     pub updates: Vec<UpdateRec>,
     pub webhooks: Vec<WebhookRec>,
+    /// Activity log entries kept per board.
+    pub log_capacity: usize,
+    /// `created_at` of the newest log entry (100 ns ticks), so each entry's
+    /// time is distinct and later entries never sort before earlier ones.
+    pub last_tick: i64,
 }
 
 pub fn now() -> i64 {
@@ -146,6 +167,7 @@ impl Store {
     pub fn new(first_id: u64) -> Self {
         Self {
             next_id: first_id,
+            log_capacity: activity::DEFAULT_CAPACITY,
             ..Self::default()
         }
     }
@@ -194,10 +216,7 @@ impl Store {
             }],
             created_at: now(),
         };
-        self.boards.push(BoardRec {
-            meta: Arc::new(meta),
-            item_ids: Vec::new(),
-        });
+        self.boards.push(BoardRec::new(meta));
         id
     }
 

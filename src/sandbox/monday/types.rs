@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use serde_json::json;
 
+use super::activity::{ActivityLogObj, LogFilter, parse_time};
 use super::column_values::{ColumnValue, column_value};
 use super::errors::{SimError, SimResult, gql};
 use super::inputs::{
@@ -127,6 +128,42 @@ impl BoardObj {
         let _ = hierarchy_scope_config;
         let filter = query_params.map(|q| q.filter()).transpose().map_err(gql)?;
         items_page(ctx, self.0.id, filter, limit, cursor)
+    }
+    #[allow(clippy::too_many_arguments)]
+    async fn activity_logs(
+        &self,
+        ctx: &Context<'_>,
+        column_ids: Option<Vec<Option<String>>>,
+        from: Option<IsoDateTime>,
+        group_ids: Option<Vec<Option<String>>>,
+        item_ids: Option<Vec<ID>>,
+        #[graphql(default_with = "Some(25)")] limit: Option<i32>,
+        #[graphql(default_with = "Some(1)")] page: Option<i32>,
+        to: Option<IsoDateTime>,
+        user_ids: Option<Vec<ID>>,
+    ) -> SimResult<Option<Vec<Option<ActivityLogObj>>>> {
+        let ids = |v: Option<Vec<ID>>| {
+            v.map(|v| v.iter().map(parse_id).collect::<Result<Vec<_>, _>>())
+                .transpose()
+        };
+        let time = |arg: &str, t: Option<IsoDateTime>| {
+            t.map(|t| parse_time(arg, &t.0)).transpose().map_err(gql)
+        };
+        let strings = |v: Option<Vec<Option<String>>>| v.map(|v| v.into_iter().flatten().collect());
+        let filter = LogFilter {
+            from: time("from", from)?,
+            to: time("to", to)?,
+            item_ids: ids(item_ids)?,
+            group_ids: strings(group_ids),
+            column_ids: strings(column_ids),
+            user_ids: ids(user_ids)?,
+        };
+        let logs = sim(ctx)
+            .activity_logs(self.0.id, &filter, limit.unwrap_or(25), page.unwrap_or(1))
+            .map_err(gql)?;
+        Ok(Some(
+            logs.into_iter().map(|l| Some(ActivityLogObj(l))).collect(),
+        ))
     }
 }
 
@@ -277,7 +314,11 @@ impl ItemObj {
         &self.1.name
     }
     async fn state(&self) -> Option<State> {
-        Some(State::Active)
+        Some(if self.1.archived {
+            State::Archived
+        } else {
+            State::Active
+        })
     }
     async fn created_at(&self) -> Option<DateScalar> {
         Some(date(self.1.created_at))

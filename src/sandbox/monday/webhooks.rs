@@ -42,12 +42,14 @@ pub async fn challenge(client: &reqwest::Client, url: &str) -> Result<(), SimErr
     }
 }
 
-/// Whether a subscription wants this change (events and `config` filters).
+/// Whether a subscription wants this change (events and `config` filters);
+/// `group` is the item's group now (a move's destination).
 fn matches(
     hook: &WebhookRec,
     change: &ItemChange,
     kind: Option<ColumnKind>,
     new_index: Option<u16>,
+    group: Option<&str>,
 ) -> bool {
     let config_col = hook
         .config
@@ -59,6 +61,16 @@ fn matches(
         (ChangeKind::Name { .. }, "change_name") => true,
         (ChangeKind::Update { .. }, "create_update") => true,
         (ChangeKind::Deleted { .. }, "item_deleted") => true,
+        (ChangeKind::Archived, "item_archived") => true,
+        (ChangeKind::Moved { .. }, "item_moved_to_any_group") => true,
+        (ChangeKind::Moved { .. }, "item_moved_to_specific_group") => {
+            let wanted = hook
+                .config
+                .as_ref()
+                .and_then(|c| c.get("groupId"))
+                .and_then(Value::as_str);
+            wanted.is_some() && wanted == group
+        }
         (ChangeKind::ColumnValue { .. }, "change_column_value") => true,
         (ChangeKind::ColumnValue { column_id, .. }, "change_specific_column_value") => {
             config_col == Some(column_id.as_str())
@@ -153,10 +165,27 @@ pub fn payloads(store: &Store, change: &ItemChange, user_id: u64) -> Vec<(String
             "updateId": update_id,
             "replyId": null,
         }),
-        ChangeKind::Deleted { name } => json!({
+        ChangeKind::Deleted { name, .. } => json!({
             "type": "delete_pulse",
             "itemId": change.item_id,
             "itemName": name,
+        }),
+        // As captured from `item_moved_to_any_group`: no groupId/isTopGroup.
+        ChangeKind::Moved { from_group } => json!({
+            "type": "move_pulse_into_group",
+            "sourceGroupId": from_group,
+            "destGroupId": group.map(|g| g.id.as_str()),
+            "destGroup": group.map(|g| json!({
+                "id": g.id, "title": g.title, "color": g.color,
+                "is_top_group": item.is_some_and(|i| i.group == 0),
+            })),
+        }),
+        // `item_archived` sends `archive_pulse`; its fields are unconfirmed,
+        // so it is shaped like `delete_pulse`.
+        ChangeKind::Archived => json!({
+            "type": "archive_pulse",
+            "itemId": change.item_id,
+            "itemName": item.map(|i| i.name.to_string()),
         }),
     };
     if let Value::Object(m) = &mut body {
@@ -169,7 +198,7 @@ pub fn payloads(store: &Store, change: &ItemChange, user_id: u64) -> Vec<(String
             "triggerTime".into(),
             json!(now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
         );
-        if let Some(g) = group {
+        if let Some(g) = group.filter(|_| !matches!(change.kind, ChangeKind::Moved { .. })) {
             m.insert("groupId".into(), json!(g.id));
             if matches!(change.kind, ChangeKind::Created) {
                 m.insert("groupName".into(), json!(g.title));
@@ -184,7 +213,7 @@ pub fn payloads(store: &Store, change: &ItemChange, user_id: u64) -> Vec<(String
     let (kind, new_index) = column.map_or((None, None), |(k, i)| (Some(k), i));
     hooks
         .into_iter()
-        .filter(|h| matches(h, change, kind, new_index))
+        .filter(|h| matches(h, change, kind, new_index, group.map(|g| g.id.as_str())))
         .map(|h| {
             let mut event = body.clone();
             if let Value::Object(m) = &mut event {

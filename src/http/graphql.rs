@@ -69,7 +69,7 @@ pub async fn graphql_handler(
     if let Some(operation) = operation {
         request = request.data(cacheable.clone()).data(operation);
     }
-    crate::graphql::loaders::attach(&mut request.data, &app.db);
+    crate::graphql::loaders::attach(&mut request.data, &app);
     let response = schema.execute(request).await;
     let (Some(key), Some(run)) = (key, run) else {
         return Ok(GraphQLResponse::from(response).into_response());
@@ -122,7 +122,7 @@ pub async fn graphql_ws(
                         data.insert(token);
                     }
                     data.insert(ClientIp(ip));
-                    crate::graphql::loaders::attach(&mut data, &app.db);
+                    crate::graphql::loaders::attach(&mut data, &app);
                     Ok(data)
                 })
                 .serve()

@@ -7,6 +7,7 @@
 pub mod calendly;
 pub mod data;
 pub mod error;
+pub mod history;
 pub mod leads;
 pub mod liveness;
 pub mod model;

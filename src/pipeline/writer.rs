@@ -61,8 +61,12 @@ where
             return Ok(());
         }
         let keys: Vec<String> = records.iter().map(|r| r.key.clone()).collect();
-        let txn = ctx.db.begin().await?;
-        let current = snapshots::current_versions::<E>(&txn, &keys).await?;
+        // Read before the transaction: on SQLite a transaction that reads
+        // and then writes fails at once if another writer committed between
+        // (the other stream of the run); one that starts by writing waits
+        // its turn. Only this run writes new versions, so nothing changes
+        // what was read meanwhile.
+        let current = snapshots::current_versions::<E>(&ctx.db, &keys).await?;
         let (mut inserted, mut updated) = (0, 0);
         let mut changed = Vec::new();
         let mut again = Vec::new();
@@ -82,6 +86,7 @@ where
             }
             rows.push(r.row);
         }
+        let txn = ctx.db.begin().await?;
         snapshots::remove_own::<E>(&txn, &again, ctx.number).await?;
         snapshots::close::<E>(&txn, &changed, ctx.number).await?;
         for chunk in rows.chunks(200) {

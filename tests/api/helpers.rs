@@ -103,6 +103,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) 
         ("SANDBOX_EVENTS".into(), "10".into()),
         ("SANDBOX_USERS".into(), "2".into()),
         ("SANDBOX_WEBHOOK_RETRY_MS".into(), "200".into()),
+        // Pipeline tests start their runs themselves.
+        ("PIPELINE_RUN_ON_STARTUP".into(), "false".into()),
         (
             "DATA_DIR".into(),
             dir.path().join("data").display().to_string(),

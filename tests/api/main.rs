@@ -18,6 +18,7 @@ mod cli;
 mod foundation;
 mod migrations;
 mod monday_client;
+mod pipeline;
 mod sandbox_calendly;
 mod sandbox_monday;
 mod sandbox_monday_activity;

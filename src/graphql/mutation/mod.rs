@@ -3,12 +3,14 @@
 pub mod api_keys;
 pub mod auth;
 pub mod clients;
+pub mod pipeline;
 pub mod tickets;
 pub mod users;
 
 pub use api_keys::ApiKeyMutation;
 pub use auth::AuthMutation;
 pub use clients::ClientMutation;
+pub use pipeline::PipelineMutation;
 pub use tickets::TicketMutation;
 pub use users::UserMutation;
 
@@ -20,4 +22,5 @@ pub struct MutationRoot(
     ClientMutation,
     ApiKeyMutation,
     TicketMutation,
+    PipelineMutation,
 );

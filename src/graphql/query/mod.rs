@@ -4,6 +4,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod leads;
+pub mod pipeline;
 mod system;
 pub mod tickets;
 
@@ -11,6 +13,8 @@ pub use api_keys::ApiKeysQuery;
 pub use audit::AuditQuery;
 pub use auth::AuthQuery;
 pub use clients::ClientsQuery;
+pub use leads::LeadsQuery;
+pub use pipeline::PipelineQuery;
 pub use system::SystemQuery;
 pub use tickets::TicketsQuery;
 
@@ -23,4 +27,6 @@ pub struct QueryRoot(
     ApiKeysQuery,
     AuditQuery,
     TicketsQuery,
+    PipelineQuery,
+    LeadsQuery,
 );

@@ -3,6 +3,9 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod calendly;
 pub mod clients;
+pub mod leads;
+pub mod pipeline;
 pub mod system;
 pub mod tickets;

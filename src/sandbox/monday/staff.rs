@@ -207,6 +207,14 @@ impl MondaySim {
         self.read().webhooks.clone()
     }
 
+    /// The ids of the board's active items, in board order.
+    pub fn board_item_ids(&self, board_id: u64) -> Vec<u64> {
+        self.read()
+            .board(board_id)
+            .map(|b| b.item_ids.clone())
+            .unwrap_or_default()
+    }
+
     /// Active items on the board (archived ones are not counted, like
     /// `items_count`).
     pub fn item_count(&self, board_id: u64) -> usize {

@@ -1,5 +1,8 @@
 //! Per-request DataLoaders: a page of tickets asks for its clients and
-//! comments in one query each, not one per ticket.
+//! comments in one query each, not one per ticket; a page of leads asks for
+//! its meetings the same way (see `data`).
+
+pub mod data;
 
 use std::collections::HashMap;
 
@@ -10,6 +13,7 @@ use uuid::Uuid;
 use crate::db::entities::{client, ticket_comment};
 use crate::db::repo::tickets;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub struct ClientLoader(pub DatabaseConnection);
 pub struct CommentLoader(pub DatabaseConnection);
@@ -46,7 +50,11 @@ impl Loader<Uuid> for CommentLoader {
 
 /// Adds the loaders to one request (or one WebSocket connection). They do
 /// not cache, so nothing read for one caller is served to another later.
-pub fn attach(data: &mut async_graphql::Data, db: &DatabaseConnection) {
+pub fn attach(data: &mut async_graphql::Data, app: &AppState) {
+    let db: &DatabaseConnection = &app.db;
     data.insert(DataLoader::new(ClientLoader(db.clone()), tokio::spawn));
     data.insert(DataLoader::new(CommentLoader(db.clone()), tokio::spawn));
+    if let Some(p) = &app.pipeline {
+        data.insert(DataLoader::new(data::DataLoaders(p.data()), tokio::spawn));
+    }
 }

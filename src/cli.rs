@@ -36,6 +36,11 @@ pub enum Command {
     /// faults, control API at /_sandbox).
     #[cfg(feature = "sandbox")]
     Sandbox(crate::sandbox::command::SandboxArgs),
+    /// Run the data hub pipeline now, or show its status.
+    Pipeline {
+        #[command(subcommand)]
+        action: crate::pipeline::command::PipelineAction,
+    },
     /// Create a Monday tickets board with the columns and labels bridgeboard
     /// binds to, and print its id (for MONDAY_TICKETS_BOARD_ID).
     SetupBoard {
@@ -82,6 +87,7 @@ pub async fn run() -> ExitCode {
         Command::User { action } => with_config(|c| crate::auth::command::run(c, action)).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => with_config(|c| crate::sandbox::command::run(c, args)).await,
+        Command::Pipeline { action } => with_config(|c| pipeline(c, action)).await,
         Command::SetupBoard { name } => with_config(|c| setup_board(c, name)).await,
         Command::SetupWebhooks { url } => with_config(|c| setup_webhooks(c, url)).await,
     }
@@ -136,6 +142,14 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn pipeline(
+    config: Config,
+    action: crate::pipeline::command::PipelineAction,
+) -> anyhow::Result<()> {
+    let (service, _sandbox) = crate::startup::pipeline_command(config).await?;
+    crate::pipeline::command::run(service, action).await
 }
 
 fn monday_client(config: &Config) -> anyhow::Result<crate::upstream::monday::MondayClient> {

@@ -29,6 +29,8 @@ use crate::upstream::monday::MondayClient;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
+    /// Statements sent, per data-hub table.
+    pub db_stats: Arc<crate::db::QueryStats>,
     pub keys: Arc<JwtKeys>,
     /// Turns request credentials into an identity.
     pub authenticator: Arc<Authenticator>,

@@ -6,6 +6,8 @@ pub mod entities;
 pub mod repo;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -40,7 +42,59 @@ pub fn sqlite_path(url: &str) -> Option<&Path> {
     (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
 }
 
+/// Statements sent to the database, in total and per table of the data hub
+/// (the tables whose reads must stay batched). Benchmarks and tests read it;
+/// it costs an atomic add per statement.
+#[derive(Debug, Default)]
+pub struct QueryStats {
+    total: AtomicU64,
+    per_table: [AtomicU64; WATCHED.len()],
+}
+
+/// As they appear in a statement: identifiers are quoted the same way on
+/// both backends.
+const WATCHED: [&str; 8] = [
+    "\"leads\"",
+    "\"lead_columns\"",
+    "\"lead_groups\"",
+    "\"calendly_users\"",
+    "\"calendly_memberships\"",
+    "\"calendly_event_types\"",
+    "\"calendly_events\"",
+    "\"calendly_invitees\"",
+];
+
+impl QueryStats {
+    fn record(&self, sql: &str) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        for (i, t) in WATCHED.iter().enumerate() {
+            if sql.contains(t) {
+                self.per_table[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Statements that named `table` (one of the data hub's tables).
+    pub fn on_table(&self, table: &str) -> u64 {
+        WATCHED
+            .iter()
+            .position(|t| t.trim_matches('"') == table)
+            .map_or(0, |i| self.per_table[i].load(Ordering::Relaxed))
+    }
+}
+
 pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection, DbError> {
+    Ok(connect_counted(cfg).await?.0)
+}
+
+/// Connects and counts every statement the connection sends.
+pub async fn connect_counted(
+    cfg: &DatabaseConfig,
+) -> Result<(DatabaseConnection, Arc<QueryStats>), DbError> {
     let url = cfg.url.expose_secret();
     let mut opt = ConnectOptions::new(url.to_owned());
     opt.max_connections(cfg.max_connections)
@@ -70,7 +124,11 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection, DbError
                 .foreign_keys(true)
         });
     }
-    Database::connect(opt).await.map_err(DbError::Connect)
+    let mut db = Database::connect(opt).await.map_err(DbError::Connect)?;
+    let stats = Arc::new(QueryStats::default());
+    let counter = stats.clone();
+    db.set_metric_callback(move |info| counter.record(&info.statement.sql));
+    Ok((db, stats))
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {

@@ -3,10 +3,12 @@
 //! `GET /api/status` answers the public-safe summary with no auth.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -14,13 +16,16 @@ use super::extract::Caller;
 use super::{HttpState, json_status};
 use crate::auth::RoleGuard;
 use crate::error::AppError;
+use crate::pipeline::webhooks::Received;
 use crate::pipeline::{Mode, PipelineService, Trigger};
 use crate::state::AppState;
+use crate::upstream::calendly::signature;
 
 pub fn routes() -> Router<HttpState> {
     Router::new()
         .route("/force_start_pipeline", get(force_start))
         .route("/api/status", get(status))
+        .route("/webhooks/calendly", post(calendly_webhook))
 }
 
 fn service(app: &AppState) -> Result<&PipelineService, AppError> {
@@ -79,4 +84,20 @@ async fn status(State(app): State<AppState>) -> Result<Response, AppError> {
         StatusCode::OK,
         json!({ "status": "ok", "pipeline": summary }),
     ))
+}
+
+/// Calendly's `invitee.created` / `invitee.canceled` deliveries.
+async fn calendly_webhook(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let sig = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+    let received = service(&app)?.receive_calendly(sig, &body).await?;
+    let status = match received {
+        Received::Applied => "applied",
+        Received::Ignored => "ignored",
+        Received::Duplicate => "duplicate",
+    };
+    Ok(json_status(StatusCode::OK, json!({ "status": status })))
 }

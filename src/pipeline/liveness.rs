@@ -77,7 +77,9 @@ pub async fn hold(db: &DatabaseConnection, number: i64) -> Result<Option<RunLeas
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(entry.clone());
-            Ok(fresh.then_some(RunLease {
+            // Lazily: a lease built for nothing would release the entry
+            // of the run that holds it when dropped.
+            Ok(fresh.then(|| RunLease {
                 _held: Held::Local(entry),
             }))
         }

@@ -5,6 +5,7 @@
 //! publishes, and a run that fails, is cancelled or dies leaves it untouched.
 
 pub mod calendly;
+pub mod command;
 pub mod data;
 pub mod error;
 pub mod history;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod run;
 pub mod schedule;
 pub mod status;
+pub mod webhooks;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -62,6 +64,7 @@ pub struct PipelineService {
     cfg: PipelineConfig,
     leads: Option<leads::Leads>,
     calendly: Option<calendly::Calendly>,
+    webhook_key: webhooks::WebhookKey,
     changes: Arc<ChangeSignal>,
     jobs: mpsc::UnboundedSender<Job>,
     queue: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
@@ -75,6 +78,7 @@ impl PipelineService {
         cfg: PipelineConfig,
         leads: Option<leads::Leads>,
         calendly: Option<calendly::Calendly>,
+        webhook_key: webhooks::WebhookKey,
         changes: Arc<ChangeSignal>,
     ) -> Self {
         let (jobs, queue) = mpsc::unbounded_channel();
@@ -83,6 +87,7 @@ impl PipelineService {
             cfg,
             leads,
             calendly,
+            webhook_key,
             changes,
             jobs,
             queue: Mutex::new(Some(queue)),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What started a run.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[graphql(name = "PipelineTrigger")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Trigger {
     Schedule,
     Manual,
@@ -16,6 +17,7 @@ pub enum Trigger {
 /// How much a run re-reads.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[graphql(name = "PipelineMode")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Mode {
     /// Every record of every stream, compared with what we hold.
     Full,
@@ -25,6 +27,7 @@ pub enum Mode {
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[graphql(name = "PipelineRunStatus")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RunStatus {
     Running,
     Succeeded,

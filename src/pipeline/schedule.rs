@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use super::{Mode, PipelineService, Trigger};
@@ -14,6 +14,8 @@ use crate::db::repo::pipeline as repo;
 
 /// Long enough for the server to be serving before the first run starts.
 const STARTUP_DELAY: Duration = Duration::from_secs(2);
+/// How often a replica looks for a run whose process died.
+const RECOVER_EVERY: Duration = Duration::from_secs(5);
 
 impl PipelineService {
     /// Fires the schedule until the server stops.
@@ -50,12 +52,13 @@ impl PipelineService {
     }
 
     async fn fire(&self) {
-        let now = Utc::now();
-        // The occurrence this fire is for, whatever the scheduler's delay.
+        // The occurrence this fire is for, whatever the scheduler's delay, to
+        // the second: every replica names the same slot.
+        let now = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
         let slot = self
             .cfg
             .schedule
-            .find_previous_occurrence(&(now + chrono::Duration::seconds(1)), true)
+            .find_previous_occurrence(&now, true)
             .unwrap_or(now);
         match self
             .start(Trigger::Schedule, Mode::Incremental, Some(slot))
@@ -67,15 +70,26 @@ impl PipelineService {
         }
     }
 
-    /// At startup: a run whose process died is marked FAILED, and a run
-    /// starts when the data is missing or stale.
+    /// At startup, and every few seconds after: a run whose process died
+    /// is marked FAILED (its lease went with the process, so this is exact,
+    /// not a timeout). At startup also: a run starts when the data is
+    /// missing or stale.
     pub async fn run_startup(self: Arc<Self>) {
         if let Err(e) = self.recover().await {
             tracing::warn!(error = %e, "cannot check for an abandoned pipeline run");
         }
-        if !self.cfg.run_on_startup {
-            return;
+        if self.cfg.run_on_startup {
+            self.start_if_stale().await;
         }
+        loop {
+            tokio::time::sleep(RECOVER_EVERY).await;
+            if let Err(e) = self.recover().await {
+                tracing::warn!(error = %e, "cannot check for an abandoned pipeline run");
+            }
+        }
+    }
+
+    async fn start_if_stale(&self) {
         tokio::time::sleep(STARTUP_DELAY).await;
         let fresh = match repo::last_succeeded(&self.db).await {
             Ok(Some(r)) => {

@@ -32,6 +32,8 @@ pub struct SandboxOptions {
     pub calendly_signing_key: Option<String>,
     pub calendly_rate_limit: u32,
     pub monday_complexity_budget: u64,
+    /// How long one complexity budget lasts (real: 60 s); tests shorten it.
+    pub monday_complexity_window: Duration,
     pub cursor_ttl: Duration,
     /// Monday activity log entries kept per board.
     pub monday_activity_log_capacity: usize,
@@ -63,6 +65,7 @@ impl Default for SandboxOptions {
             calendly_signing_key: None,
             calendly_rate_limit: calendly.rate_limit_per_minute,
             monday_complexity_budget: monday.complexity_budget_per_minute,
+            monday_complexity_window: monday.complexity_window,
             cursor_ttl: monday.cursor_ttl,
             monday_activity_log_capacity: monday.activity_log_capacity,
             webhook_retry_delay: monday.webhook_retry_delay,
@@ -83,6 +86,7 @@ impl SandboxOptions {
             leads: self.leads,
             token: self.monday_token.clone(),
             complexity_budget_per_minute: self.monday_complexity_budget,
+            complexity_window: self.monday_complexity_window,
             cursor_ttl: self.cursor_ttl,
             webhook_retry_delay: self.webhook_retry_delay,
             webhook_max_retries: self.webhook_max_retries,

@@ -53,6 +53,10 @@ pub enum StartupError {
     Calendly(crate::upstream::calendly::CalendlyError),
     #[error("the Monday tickets board cannot be used: {0}")]
     TicketBoard(crate::tickets::board::BindError),
+    #[error(
+        "no leads board (MONDAY_LEADS_BOARD_ID) and no Calendly token configured: the pipeline has nothing to pull"
+    )]
+    NothingToPull,
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -83,7 +87,7 @@ impl Application {
             None
         };
 
-        let db = db::connect(&config.database).await?;
+        let (db, db_stats) = db::connect_counted(&config.database).await?;
         db::migrate(&db).await?;
         let keys = Arc::new(
             JwtKeys::load(&config.jwt, &db)
@@ -172,7 +176,16 @@ impl Application {
         let calendly = calendly_client(&config)?;
         let pipeline = pipeline_service(&config, &db, &monday, &calendly, &changes);
         if let Some(p) = &pipeline {
-            modules.push(Arc::new(modules::Pipeline { service: p.clone() }));
+            #[cfg(feature = "sandbox")]
+            let wire_webhook = sandbox
+                .is_some()
+                .then(|| config.server.webhook_url("calendly"));
+            #[cfg(not(feature = "sandbox"))]
+            let wire_webhook = None;
+            modules.push(Arc::new(modules::Pipeline {
+                service: p.clone(),
+                wire_webhook,
+            }));
         } else {
             tracing::warn!("no leads board and no Calendly token configured; the data hub is off");
         }
@@ -180,6 +193,7 @@ impl Application {
         let state = AppState {
             config: Arc::new(config),
             db,
+            db_stats,
             keys,
             authenticator: auth.authenticator,
             sessions: auth.sessions,
@@ -343,13 +357,43 @@ fn pipeline_service(
     if leads.is_none() && calendly.is_none() {
         return None;
     }
+    let webhook_key = crate::pipeline::webhooks::WebhookKey {
+        key: config.calendly.signing_key.clone(),
+        tolerance_secs: config.pipeline.webhook_tolerance.as_secs() as i64,
+    };
     Some(Arc::new(PipelineService::new(
         db.clone(),
         config.pipeline.clone(),
         leads,
         calendly,
+        webhook_key,
         changes.clone(),
     )))
+}
+
+/// The pipeline alone, for `bridgeboard pipeline …`: the database, the
+/// upstream clients (the in-process simulators in sandbox mode, kept alive by
+/// the returned guard) and the service, without serving anything.
+pub async fn pipeline_command(
+    mut config: Config,
+) -> Result<(Arc<PipelineService>, Box<dyn std::any::Any>), StartupError> {
+    install_crypto_provider();
+    #[cfg(feature = "sandbox")]
+    let guard: Box<dyn std::any::Any> = if config.sandbox_mode() {
+        Box::new(sandbox::start(&mut config).await?)
+    } else {
+        Box::new(())
+    };
+    #[cfg(not(feature = "sandbox"))]
+    let guard: Box<dyn std::any::Any> = Box::new(());
+    let db = db::connect(&config.database).await?;
+    db::migrate(&db).await?;
+    let monday = monday_client(&config)?;
+    let calendly = calendly_client(&config)?;
+    let changes = Arc::new(ChangeSignal::default());
+    let service = pipeline_service(&config, &db, &monday, &calendly, &changes)
+        .ok_or(StartupError::NothingToPull)?;
+    Ok((service, guard))
 }
 
 /// Binds the tickets board now when Monday answers: a board that lacks a

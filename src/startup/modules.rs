@@ -86,6 +86,9 @@ impl Module for Tickets {
 /// check, and the REST routes existing integrations call.
 pub struct Pipeline {
     pub service: Arc<PipelineService>,
+    /// In sandbox mode, where the simulated Calendly should send its
+    /// invitee events (ours); registered at startup.
+    pub wire_webhook: Option<String>,
 }
 
 impl Module for Pipeline {
@@ -94,11 +97,21 @@ impl Module for Pipeline {
     }
 
     fn workers(&self) -> Vec<BoxFuture<'static, ()>> {
-        vec![
+        let mut workers: Vec<BoxFuture<'static, ()>> = vec![
             Box::pin(self.service.clone().run_jobs()),
             Box::pin(self.service.clone().run_schedule()),
             Box::pin(self.service.clone().run_startup()),
-        ]
+        ];
+        if let Some(url) = self.wire_webhook.clone() {
+            let service = self.service.clone();
+            workers.push(Box::pin(async move {
+                match service.ensure_calendly_webhook(&url).await {
+                    Ok(s) => tracing::info!(url, ?s, "sandbox Calendly webhooks point at this server"),
+                    Err(e) => tracing::warn!(error = ?e, "could not register the sandbox Calendly webhook"),
+                }
+            }));
+        }
+        workers
     }
 
     fn routes(&self) -> Router<HttpState> {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use bridgeboard::sandbox::SandboxHandle;
-use bridgeboard::sandbox::calendly::webhooks::{SIGNATURE_HEADER, VerifyError, verify};
+use bridgeboard::sandbox::calendly::webhooks::SIGNATURE_HEADER;
+use bridgeboard::upstream::calendly::signature::{SignatureError as VerifyError, verify};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -495,15 +496,15 @@ async fn signed_invitee_webhooks_on_booking_and_cancel() {
     let sig = headers[SIGNATURE_HEADER].to_str().unwrap();
     assert!(sig.starts_with("t=") && sig.contains(",v1="), "{sig}");
     let now = chrono::Utc::now().timestamp();
-    assert_eq!(verify(sig, KEY, &body, now, 180), Ok(()));
+    assert_eq!(verify(sig, KEY.as_bytes(), &body, now, 180), Ok(()));
     let mut tampered = body.to_vec();
     tampered[10] ^= 1;
     assert_eq!(
-        verify(sig, KEY, &tampered, now, 180),
+        verify(sig, KEY.as_bytes(), &tampered, now, 180),
         Err(VerifyError::Mismatch)
     );
     assert_eq!(
-        verify(sig, "another-key", &body, now, 180),
+        verify(sig, b"another-key", &body, now, 180),
         Err(VerifyError::Mismatch)
     );
 
@@ -541,7 +542,13 @@ async fn signed_invitee_webhooks_on_booking_and_cancel() {
     let (headers, body) = next_delivery(&mut rx).await;
     let sig = headers[SIGNATURE_HEADER].to_str().unwrap();
     assert_eq!(
-        verify(sig, KEY, &body, chrono::Utc::now().timestamp(), 180),
+        verify(
+            sig,
+            KEY.as_bytes(),
+            &body,
+            chrono::Utc::now().timestamp(),
+            180
+        ),
         Ok(())
     );
     let delivery: Value = serde_json::from_slice(&body).unwrap();

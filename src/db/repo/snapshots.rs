@@ -169,3 +169,51 @@ where
 {
     E::find().filter(visible::<E>(published)).count(db).await
 }
+
+/// Writes a record straight into the published snapshot `published` (and
+/// into the version a running run has written, if any): what a webhook
+/// learns between runs shows at once.
+pub async fn upsert_live<E>(
+    db: &impl ConnectionTrait,
+    key: &str,
+    published: i64,
+    mut row: E::ActiveModel,
+) -> Result<(), DbErr>
+where
+    E: Versioned,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    use sea_orm::ActiveModelTrait;
+    let mut fields = row.clone();
+    fields.not_set(E::valid_from());
+    fields.not_set(E::valid_to());
+    let live = Condition::any()
+        .add(E::valid_to().is_null())
+        .add(E::valid_to().gt(published));
+    let updated = E::update_many()
+        .set(fields.clone())
+        .filter(E::key().eq(key))
+        .filter(live)
+        .exec(db)
+        .await?;
+    if updated.rows_affected > 0 {
+        return Ok(());
+    }
+    row.set(E::valid_from(), published.into());
+    row.set(E::valid_to(), Option::<i64>::None.into());
+    match E::insert(row).exec_without_returning(db).await {
+        Ok(_) => Ok(()),
+        // A version of the record closed at the published snapshot: reopen it.
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            fields.set(E::valid_to(), Option::<i64>::None.into());
+            E::update_many()
+                .set(fields)
+                .filter(E::key().eq(key))
+                .filter(E::valid_from().eq(published))
+                .exec(db)
+                .await
+                .map(drop)
+        }
+        Err(e) => Err(e),
+    }
+}

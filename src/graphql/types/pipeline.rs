@@ -27,6 +27,8 @@ pub struct PipelineRun {
     /// Why it failed.
     pub error: Option<String>,
     pub cancel_requested: bool,
+    /// For scheduled runs, the occurrence of `PIPELINE_CRON` it ran for.
+    pub schedule_slot: Option<DateTime<Utc>>,
     /// Per stream, how far it is (final numbers once it ended).
     pub progress: Vec<StreamProgress>,
     #[graphql(skip)]
@@ -46,6 +48,7 @@ impl From<pipeline_run::Model> for PipelineRun {
             stats: serde_json::from_str(&r.stats).unwrap_or_default(),
             error: r.error,
             cancel_requested: r.cancel_requested,
+            schedule_slot: r.schedule_slot,
             progress: serde_json::from_str(&r.progress).unwrap_or_default(),
             uuid: r.id,
         }

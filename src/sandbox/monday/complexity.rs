@@ -26,7 +26,6 @@ use super::activity::MAX_LIMIT;
 /// Monday's per-query ceiling.
 pub const MAX_QUERY_COST: u64 = 5_000_000;
 pub const MUTATION_COST: u64 = 10_000;
-const WINDOW: Duration = Duration::from_secs(60);
 const MAX_DEPTH: usize = 32;
 
 struct Ctx<'a> {
@@ -139,14 +138,16 @@ pub struct Exhausted {
 
 pub struct Budget {
     pub limit: u64,
+    window: Duration,
     used: u64,
     window_start: Option<Instant>,
 }
 
 impl Budget {
-    pub fn new(limit: u64) -> Self {
+    pub fn with_window(limit: u64, window: Duration) -> Self {
         Self {
             limit,
+            window,
             used: 0,
             window_start: None,
         }
@@ -154,13 +155,14 @@ impl Budget {
 
     fn roll(&mut self, now: Instant) -> u64 {
         match self.window_start {
-            Some(start) if now.duration_since(start) < WINDOW => {
-                (WINDOW - now.duration_since(start)).as_secs_f64().ceil() as u64
-            }
+            Some(start) if now.duration_since(start) < self.window => (self.window
+                - now.duration_since(start))
+            .as_secs_f64()
+            .ceil() as u64,
             _ => {
                 self.window_start = Some(now);
                 self.used = 0;
-                WINDOW.as_secs()
+                self.window.as_secs_f64().ceil() as u64
             }
         }
     }
@@ -243,7 +245,7 @@ mod tests {
 
     #[test]
     fn budget_refuses_without_charging() {
-        let mut b = Budget::new(100);
+        let mut b = Budget::with_window(100, Duration::from_secs(60));
         let c = b.charge(60).unwrap();
         assert_eq!((c.before, c.after, c.query), (100, 40, 60));
         let e = b.charge(50).unwrap_err();

@@ -24,6 +24,7 @@ mod values;
 mod webhooks;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -53,6 +54,8 @@ pub struct MondayOptions {
     pub token: String,
     /// Per-minute complexity budget (real personal tokens: 10,000,000).
     pub complexity_budget_per_minute: u64,
+    /// How long a budget window lasts (real: 60 s).
+    pub complexity_window: Duration,
     /// Cursor lifetime (real: 60 minutes).
     pub cursor_ttl: Duration,
     /// Delay between webhook delivery retries (real: one minute).
@@ -74,6 +77,7 @@ impl Default for MondayOptions {
             leads: 50,
             token: "sandbox-monday-token".to_owned(),
             complexity_budget_per_minute: 10_000_000,
+            complexity_window: Duration::from_secs(60),
             cursor_ttl: Duration::from_secs(60 * 60),
             webhook_retry_delay: Duration::from_secs(60),
             webhook_max_retries: 30,
@@ -124,6 +128,7 @@ pub struct MondaySim {
     store: RwLock<Store>,
     cursors: Mutex<Cursors>,
     budget: Mutex<Budget>,
+    refusals: AtomicU64,
     /// Items served by item reads, per board (see `items_served`).
     served: Mutex<HashMap<u64, u64>>,
     tickets_board: u64,
@@ -152,7 +157,11 @@ impl MondaySim {
             .ok();
         Arc::new(Self {
             cursors: Mutex::new(Cursors::new(options.cursor_ttl)),
-            budget: Mutex::new(Budget::new(options.complexity_budget_per_minute)),
+            budget: Mutex::new(Budget::with_window(
+                options.complexity_budget_per_minute,
+                options.complexity_window,
+            )),
+            refusals: AtomicU64::new(0),
             served: Mutex::new(HashMap::new()),
             store: RwLock::new(store),
             options,
@@ -189,10 +198,21 @@ impl MondaySim {
     }
 
     fn charge(&self, cost: u64) -> Result<Charge, Exhausted> {
-        self.budget
+        let charged = self
+            .budget
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .charge(cost)
+            .charge(cost);
+        if charged.is_err() {
+            self.refusals.fetch_add(1, Ordering::Relaxed);
+        }
+        charged
+    }
+
+    /// How many requests were refused for the complexity budget (429
+    /// `COMPLEXITY_BUDGET_EXHAUSTED`) since start.
+    pub fn budget_refusals(&self) -> u64 {
+        self.refusals.load(Ordering::Relaxed)
     }
 
     pub fn tickets_board_id(&self) -> u64 {

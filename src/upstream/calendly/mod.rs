@@ -6,6 +6,7 @@ pub mod client;
 pub mod error;
 pub mod models;
 mod pacing;
+pub mod signature;
 
 #[cfg(test)]
 mod decode_tests;

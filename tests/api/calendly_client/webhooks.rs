@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
-use bridgeboard::sandbox::calendly::webhooks::{SIGNATURE_HEADER, verify};
+use bridgeboard::sandbox::calendly::webhooks::SIGNATURE_HEADER;
 use bridgeboard::upstream::Transient;
+use bridgeboard::upstream::calendly::signature::verify;
 use bridgeboard::upstream::calendly::{CalendlyError, Scope, WebhookEvent};
 use chrono::Utc;
 use reqwest::StatusCode;
@@ -88,7 +89,10 @@ async fn webhook_setup_can_run_twice() {
         .expect("a delivery")
         .unwrap();
     let sig = headers[SIGNATURE_HEADER].to_str().unwrap();
-    assert_eq!(verify(sig, KEY, &body, Utc::now().timestamp(), 180), Ok(()));
+    assert_eq!(
+        verify(sig, KEY.as_bytes(), &body, Utc::now().timestamp(), 180),
+        Ok(())
+    );
 
     c.delete_webhook_subscription(&sub.uri).await.unwrap();
     c.delete_webhook_subscription(&mine.uri).await.unwrap();

@@ -34,13 +34,14 @@ async fn all_leads(app: &TestApp, token: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_full_run_reads_every_lead_and_the_whole_organization() {
-    let app = pipeline_app(20_000, 60, &[]).await;
+    let sandbox = pipeline_sandbox(20_000, 60, |_| {}).await;
+    let app = pipeline_app(&sandbox, &[]).await;
     let admin = app.login_admin().await;
     let run = app.run_pipeline(&admin, "FULL").await;
     assert_succeeded(&run);
 
-    let monday = app.sandbox().monday();
-    let board = app.sandbox().leads_board_id();
+    let monday = sandbox.monday();
+    let board = sandbox.leads_board_id();
     let ids = monday.board_item_ids(board);
     assert_eq!(ids.len(), 20_000);
     let mut per_group: HashMap<String, u64> = HashMap::new();
@@ -82,7 +83,7 @@ async fn a_full_run_reads_every_lead_and_the_whole_organization() {
         );
     }
 
-    let calendly = app.sandbox().calendly();
+    let calendly = sandbox.calendly();
     assert_eq!(counts["calendlyEvents"], calendly.event_count() as u64);
     assert_eq!(
         counts["calendlyInvitees"],
@@ -98,14 +99,15 @@ async fn a_full_run_reads_every_lead_and_the_whole_organization() {
 
 #[tokio::test]
 async fn leads_equal_the_board_field_by_field() {
-    let app = pipeline_app(150, 10, &[]).await;
+    let sandbox = pipeline_sandbox(150, 10, |_| {}).await;
+    let app = pipeline_app(&sandbox, &[]).await;
     let admin = app.login_admin().await;
     assert_succeeded(&app.run_pipeline(&admin, "FULL").await);
     let leads = all_leads(&app, &admin).await;
-    let monday = app.sandbox().monday();
+    let monday = sandbox.monday();
     assert_eq!(
         leads.len(),
-        monday.board_item_ids(app.sandbox().leads_board_id()).len()
+        monday.board_item_ids(sandbox.leads_board_id()).len()
     );
     for lead in leads.iter().step_by(7) {
         let id: u64 = lead["id"].as_str().unwrap().parse().unwrap();

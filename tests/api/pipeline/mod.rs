@@ -2,30 +2,69 @@
 //! and Calendly organization, on the database under test, driven through
 //! the GraphQL API as staff drive it.
 
+mod concurrency;
 mod extraction;
+mod faults;
+mod incremental;
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 pub use crate::helpers::code;
-use crate::helpers::{TestApp, data, spawn_app_with, with_admin};
+use bridgeboard::sandbox::{SandboxHandle, SandboxOptions};
+
+use crate::helpers::{TestApp, data, spawn_app_with, spawn_sandbox, with_admin};
 
 pub const START: &str =
     "mutation($mode: PipelineMode!) { startPipeline(mode: $mode) { id number status mode } }";
 pub const RUN: &str = "query($id: ID!) { pipelineRun(id: $id) { id number status mode trigger error stats { stream fetched inserted updated deleted } progress { stream done total } } }";
 pub const STATUS: &str = "{ pipelineStatus { lastSuccess { id number } running { id } counts { leads leadGroups { id title count } calendlyUsers calendlyMemberships calendlyEventTypes calendlyEvents calendlyInvitees } freshness { stale ageSeconds } } }";
 
-/// An app whose sandbox has `leads` leads and `events` Calendly events.
-pub async fn pipeline_app(leads: usize, events: usize, extra: &[(&str, &str)]) -> TestApp {
+/// A standalone sandbox with `leads` leads and `events` Calendly events, as
+/// a deployment's upstreams: nothing registers webhooks on it unasked.
+pub async fn pipeline_sandbox(
+    leads: usize,
+    events: usize,
+    customize: impl FnOnce(&mut SandboxOptions),
+) -> SandboxHandle {
+    spawn_sandbox(|o| {
+        o.leads = leads;
+        o.events = events;
+        o.users = 2;
+        customize(o);
+    })
+    .await
+}
+
+/// Points an app at a sandbox, as a real deployment points at Monday and
+/// Calendly.
+pub fn upstream_vars(sandbox: &SandboxHandle, v: &mut Vec<(String, String)>) {
+    for (k, val) in [
+        ("MONDAY_API_URL", sandbox.monday_url().to_owned()),
+        ("MONDAY_API_TOKEN", sandbox.monday_token().to_owned()),
+        (
+            "MONDAY_LEADS_BOARD_ID",
+            sandbox.leads_board_id().to_string(),
+        ),
+        ("CALENDLY_API_URL", sandbox.calendly_url().to_owned()),
+        ("CALENDLY_ACCESS_TOKEN", sandbox.calendly_token().to_owned()),
+        ("MONDAY_MAX_ATTEMPTS", "2".to_owned()),
+        ("MONDAY_TIMEOUT_MS", "3000".to_owned()),
+    ] {
+        v.push((k.to_owned(), val));
+    }
+}
+
+/// An app on `sandbox`, with the bootstrap admin; `extra` adds variables.
+pub async fn pipeline_app(sandbox: &SandboxHandle, extra: &[(&str, &str)]) -> TestApp {
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     spawn_app_with(|v| {
         with_admin(v);
-        v.push(("SANDBOX_LEADS".into(), leads.to_string()));
-        v.push(("SANDBOX_EVENTS".into(), events.to_string()));
+        upstream_vars(sandbox, v);
         v.extend(extra);
     })
     .await

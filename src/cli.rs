@@ -48,11 +48,12 @@ pub enum Command {
         #[arg(long, default_value = "Client Support Tickets")]
         name: String,
     },
-    /// Register this server's webhook endpoint on the tickets board for every
-    /// event it handles. Safe to re-run: existing registrations are kept.
+    /// Register this server's webhook endpoints: on the Monday tickets board
+    /// for every event it handles, and the Calendly organization's invitee
+    /// events. Safe to re-run: existing registrations are kept.
     SetupWebhooks {
         /// The server's public base URL (default: PUBLIC_URL); events go to
-        /// BASE/webhooks/monday.
+        /// BASE/webhooks/monday and BASE/webhooks/calendly.
         #[arg(long)]
         url: Option<url::Url>,
     },
@@ -176,26 +177,50 @@ async fn setup_board(config: Config, name: String) -> anyhow::Result<()> {
 }
 
 async fn setup_webhooks(mut config: Config, url: Option<url::Url>) -> anyhow::Result<()> {
-    let client = monday_client(&config)?;
-    let board = config
-        .monday
-        .tickets_board_id
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("MONDAY_TICKETS_BOARD_ID is not set"))?;
     if let Some(u) = url {
         config.server.public_url = u;
     }
-    let target = config.server.webhook_url("monday");
-    let db = crate::db::connect(&config.database).await?;
-    crate::db::migrate(&db).await?;
-    for (event, id, created) in
-        crate::tickets::webhooks::ensure(&client, &db, &board, &target).await?
+    let mut done = false;
+    if let Some(board) = config.monday.tickets_board_id.clone()
+        && config.monday.api_token.is_some()
     {
-        println!(
-            "{event:<20} {id:<12} {}",
-            if created { "created" } else { "exists" }
+        let client = monday_client(&config)?;
+        let target = config.server.webhook_url("monday");
+        let db = crate::db::connect(&config.database).await?;
+        crate::db::migrate(&db).await?;
+        for (event, id, created) in
+            crate::tickets::webhooks::ensure(&client, &db, &board, &target).await?
+        {
+            println!(
+                "monday   {event:<20} {id:<12} {}",
+                if created { "created" } else { "exists" }
+            );
+        }
+        eprintln!("board {board} sends its events to {target}");
+        done = true;
+    }
+    if config.calendly.access_token.is_some() {
+        let target = config.server.webhook_url("calendly");
+        let (pipeline, _guard) = crate::startup::pipeline_command(config).await?;
+        let outcome = pipeline
+            .ensure_calendly_webhook(&target)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+        match outcome {
+            crate::pipeline::webhooks::Subscription::Created(uri) => {
+                println!("calendly {:<20} {uri} created", "invitee events");
+            }
+            crate::pipeline::webhooks::Subscription::Exists(uri) => {
+                println!("calendly {:<20} {uri} exists", "invitee events");
+            }
+        }
+        eprintln!("the Calendly organization sends its invitee events to {target}");
+        done = true;
+    }
+    if !done {
+        anyhow::bail!(
+            "nothing to register: set MONDAY_API_TOKEN and MONDAY_TICKETS_BOARD_ID, or CALENDLY_ACCESS_TOKEN"
         );
     }
-    eprintln!("board {board} sends its events to {target}");
     Ok(())
 }

@@ -114,6 +114,7 @@ impl MigrationTrait for Migration {
                             .default(0),
                     )
                     .col(text(Events::CancelReason))
+                    .col(ts(Events::TouchedAt))
                     .col(ts(Events::CreatedAt))
                     .col(ts(Events::UpdatedAt))
                     .col(ColumnDef::new(Events::Raw).text().not_null())
@@ -156,6 +157,7 @@ impl MigrationTrait for Migration {
                     .col(text(Invitees::QuestionsAndAnswers))
                     .col(text(Invitees::Tracking))
                     .col(text(Invitees::Timezone))
+                    .col(ts(Invitees::TouchedAt))
                     .col(ts(Invitees::CreatedAt))
                     .col(ts(Invitees::UpdatedAt))
                     .col(ColumnDef::new(Invitees::Raw).text().not_null())
@@ -259,6 +261,9 @@ enum Events {
     InviteesTotal,
     InviteesActive,
     CancelReason,
+    /// When a webhook last wrote this version between runs: a run that read
+    /// before then must not close it.
+    TouchedAt,
     CreatedAt,
     UpdatedAt,
     Raw,
@@ -282,6 +287,7 @@ enum Invitees {
     QuestionsAndAnswers,
     Tracking,
     Timezone,
+    TouchedAt,
     CreatedAt,
     UpdatedAt,
     Raw,

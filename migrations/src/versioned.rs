@@ -5,6 +5,7 @@
 //! the run publishes, and a failed run's versions are simply discarded.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::ConnectionTrait;
 
 /// `CREATE TABLE` with the version columns and `key` (the record's upstream
 /// id) first; the caller adds the record's own columns.
@@ -21,13 +22,23 @@ pub fn table(table: impl IntoIden, key: impl IntoIden + Clone + 'static) -> Tabl
 }
 
 /// The lookups every snapshot table needs: the current version of a key,
-/// and the versions a publication or a discard touches.
+/// and the versions a publication or a discard touches. At most one version
+/// of a record is open (`valid_to` null): two writers racing on one record
+/// get an error instead of a duplicate.
 pub async fn indexes(
     manager: &SchemaManager<'_>,
     name: &str,
     table: impl IntoIden + Clone + 'static,
     key: impl IntoIden + Clone + 'static,
 ) -> Result<(), DbErr> {
+    let (t, k) = (table.clone().into_iden(), key.clone().into_iden());
+    manager
+        .get_connection()
+        .execute_unprepared(&format!(
+            "CREATE UNIQUE INDEX ux_{name}_open ON \"{}\" (\"{}\") WHERE valid_to IS NULL",
+            t, k
+        ))
+        .await?;
     manager
         .create_index(
             Index::create()

@@ -146,6 +146,7 @@ pub fn event_row(run: i64, e: &ScheduledEvent) -> Record<calendly_event::ActiveM
             invitees_total: Set(i32::try_from(e.invitees_counter.total).unwrap_or(i32::MAX)),
             invitees_active: Set(i32::try_from(e.invitees_counter.active).unwrap_or(i32::MAX)),
             cancel_reason: Set(e.cancellation.as_ref().and_then(|c| c.reason.clone())),
+            touched_at: Set(None),
             created_at: Set(Some(e.created_at)),
             updated_at: Set(Some(e.updated_at)),
             raw: Set(raw.to_string()),
@@ -178,6 +179,7 @@ pub fn invitee_row(run: i64, i: &Invitee) -> Record<calendly_invitee::ActiveMode
             questions_and_answers: Set(Some(raw_of(&i.questions_and_answers))),
             tracking: Set(i.tracking.as_ref().map(raw_of)),
             timezone: Set(i.timezone.clone()),
+            touched_at: Set(None),
             created_at: Set(Some(i.created_at)),
             updated_at: Set(Some(i.updated_at)),
             raw: Set(raw.to_string()),
@@ -292,7 +294,9 @@ impl Calendly {
         let seen = writer.seen().len() as u64;
         ctx.progress(CALENDLY_EVENTS, seen, Some(seen)).await;
         // Events that left the window (or were deleted) go, with their invitees.
-        let current = snapshots::current_keys::<calendly_event::Entity>(&ctx.db).await?;
+        let current =
+            snapshots::current_keys::<calendly_event::Entity>(&ctx.db, Some(ctx.started_at))
+                .await?;
         let gone: Vec<String> = current.difference(writer.seen()).cloned().collect();
         writer.close(ctx, &gone).await?;
         let orphans: Vec<String> = repo::current_invitees_of(&ctx.db, &gone)

@@ -112,6 +112,21 @@ impl Datasets {
         })
     }
 
+    /// Snapshot `number`, while readers may still use it: the published one,
+    /// or the one it replaced (kept until the next run publishes, so a
+    /// reader paging through it finishes on it).
+    pub async fn snapshot_at(&self, number: i64) -> Result<Option<Snapshot>, DbErr> {
+        let now = self.snapshot().await?;
+        if now.number == number {
+            return Ok(Some(now));
+        }
+        let previous = runs::succeeded_before(&self.db, now.number).await?;
+        Ok(previous.filter(|p| p.number == number).map(|run| Snapshot {
+            number,
+            run: Some(run),
+        }))
+    }
+
     pub async fn groups(&self, s: &Snapshot) -> Result<Vec<lead_group::Model>, DbErr> {
         lead_group::Entity::find()
             .filter(visible::<lead_group::Entity>(s.number))

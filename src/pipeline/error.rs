@@ -20,6 +20,32 @@ pub enum PipelineError {
     /// Someone asked the run to stop; it stopped at a page boundary.
     #[error("cancelled")]
     Cancelled,
+    /// Another replica found this run's process gone and ended it; this
+    /// process must not write to its snapshot any more.
+    #[error("the run was ended elsewhere")]
+    Fenced,
+}
+
+impl PipelineError {
+    /// What a run's record says of this failure: safe to show staff and API
+    /// keys; the detail stays in the logs.
+    pub fn public(&self) -> String {
+        match self {
+            PipelineError::Monday(e) if e.is_transient() => {
+                "Monday is unavailable; the run stopped".to_owned()
+            }
+            PipelineError::Monday(_) => "Monday refused a request of the run".to_owned(),
+            PipelineError::Calendly(e) if e.is_transient() => {
+                "Calendly is unavailable; the run stopped".to_owned()
+            }
+            PipelineError::Calendly(_) => "Calendly refused a request of the run".to_owned(),
+            PipelineError::Db(_) => "the database failed during the run".to_owned(),
+            // Our own words, naming no internals.
+            PipelineError::Upstream(m) => m.clone(),
+            PipelineError::Cancelled => "cancelled".to_owned(),
+            PipelineError::Fenced => "the process running it stopped".to_owned(),
+        }
+    }
 }
 
 impl Transient for PipelineError {
@@ -28,7 +54,7 @@ impl Transient for PipelineError {
             PipelineError::Monday(e) => e.is_transient(),
             PipelineError::Calendly(e) => e.is_transient(),
             PipelineError::Db(_) => true,
-            PipelineError::Upstream(_) | PipelineError::Cancelled => false,
+            PipelineError::Upstream(_) | PipelineError::Cancelled | PipelineError::Fenced => false,
         }
     }
 }
@@ -40,6 +66,7 @@ impl From<PipelineError> for AppError {
             PipelineError::Calendly(c) => c.into(),
             PipelineError::Db(db) => db.into(),
             PipelineError::Cancelled => AppError::Conflict("the run was cancelled".to_owned()),
+            PipelineError::Fenced => AppError::Conflict("the run was ended elsewhere".to_owned()),
             PipelineError::Upstream(m) => {
                 tracing::error!(error = %m, "pipeline upstream error");
                 AppError::Upstream(

@@ -34,6 +34,9 @@ const CURSOR_TTL: Duration = Duration::from_secs(60 * 60);
 /// Start over rather than send a cursor this close to its end.
 const CURSOR_MARGIN: Duration = Duration::from_secs(120);
 const MAX_RESTARTS: u32 = 3;
+/// An incremental run reads the activity log back this far at most; older
+/// than that, a full walk is both safer and not much dearer.
+const MAX_LOG_AGE: chrono::Duration = chrono::Duration::days(30);
 
 pub struct Leads {
     pub monday: Arc<MondayClient>,
@@ -159,10 +162,22 @@ impl Leads {
             ),
         )
         .await;
-        self.write_shape(ctx, &shape).await?;
+        let reshaped = self.write_shape(ctx, &shape).await?;
         let total = shape.items_count;
         let mapping = Mapping::new(shape);
         match since {
+            // A renamed or added column changes every item's row.
+            Some(_) if reshaped => {
+                ctx.info(
+                    LEADS,
+                    "the board's columns or groups changed; reading every item",
+                )
+                .await;
+                self.walk(ctx, &mapping, total).await?;
+            }
+            Some(since) if Utc::now() - since > MAX_LOG_AGE => {
+                self.walk(ctx, &mapping, total).await?;
+            }
             Some(since) => self.changed_since(ctx, &mapping, since).await?,
             None => self.walk(ctx, &mapping, total).await?,
         }
@@ -179,7 +194,8 @@ impl Leads {
         Ok(())
     }
 
-    async fn write_shape(&self, ctx: &RunCtx, shape: &BoardShape) -> Result<(), PipelineError> {
+    /// Writes the board's columns and groups; whether any changed.
+    async fn write_shape(&self, ctx: &RunCtx, shape: &BoardShape) -> Result<bool, PipelineError> {
         let mut columns = Writer::<lead_column::Entity>::new(LEAD_COLUMNS);
         let rows = shape
             .columns
@@ -227,7 +243,11 @@ impl Leads {
             .collect();
         groups.write(ctx, rows).await?;
         groups.close_unseen(ctx).await?;
-        Ok(())
+        let changed = ctx.stats().iter().any(|s| {
+            (s.stream == LEAD_COLUMNS || s.stream == LEAD_GROUPS)
+                && s.inserted + s.updated + s.deleted > 0
+        });
+        Ok(changed)
     }
 
     /// Every item, page by page; what the walk did not see is gone.
@@ -241,6 +261,7 @@ impl Leads {
         let mut restarts = 0;
         'walk: loop {
             ctx.checkpoint()?;
+            writer.restart();
             let started = Instant::now();
             let (items, mut cursor) = self.monday.leads_first_page(&self.board_id, PAGE).await?;
             self.page(ctx, mapping, &mut writer, items, total).await?;
@@ -248,6 +269,12 @@ impl Leads {
                 ctx.checkpoint()?;
                 if started.elapsed() + self.monday.budget_wait() + CURSOR_MARGIN >= CURSOR_TTL {
                     // Waiting for the budget would outlive the cursor.
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
+                        return Err(PipelineError::Upstream(
+                            "the board cannot be read within a cursor's lifetime".to_owned(),
+                        ));
+                    }
                     ctx.info(LEADS, "the cursor would expire while waiting for the budget; starting the walk over").await;
                     continue 'walk;
                 }

@@ -112,7 +112,12 @@ impl PipelineService {
         mode: Mode,
         slot: Option<DateTime<Utc>>,
     ) -> Result<Started, PipelineError> {
-        for _ in 0..5 {
+        for attempt in 0..20u64 {
+            if attempt > 0 {
+                // Another trigger is between taking a number and recording
+                // its run: give it a moment, then look again.
+                tokio::time::sleep(Duration::from_millis(25 * attempt.min(8))).await;
+            }
             if let Some(slot) = slot
                 && let Some(done) = repo::find_by_slot(&self.db, slot).await?
             {
@@ -207,19 +212,24 @@ impl PipelineService {
         Ok(())
     }
 
+    /// Ends a run whose process is gone, then undoes its writes. Ending it
+    /// first fences it: should the process live after all, its next write
+    /// finds the run over and stops.
     async fn fail_dead(&self, r: pipeline_run::Model) -> Result<(), PipelineError> {
-        tracing::warn!(run = %r.id, "a pipeline run's process stopped; marking it failed");
-        discard_unpublished(&self.db).await?;
-        repo::finish(
+        let ended = repo::finish(
             &self.db,
             r.id,
             RunStatus::Failed.code(),
-            Some("the process running it stopped".to_owned()),
+            Some(PipelineError::Fenced.public()),
             r.stats,
             Utc::now(),
         )
         .await?;
-        self.changes.publish(Change::PipelineRun { run_id: r.id });
+        if ended {
+            tracing::warn!(run = %r.id, "a pipeline run's process stopped; marked it failed");
+            discard_run(&self.db, r.number).await?;
+            self.changes.publish(Change::PipelineRun { run_id: r.id });
+        }
         Ok(())
     }
 
@@ -259,11 +269,14 @@ impl PipelineService {
         let run = &job.run;
         let ctx = RunCtx::new(
             self.db.clone(),
-            run.id,
-            run.number,
+            run,
             self.changes.clone(),
             job.cancel.clone(),
         );
+        // What runs that never published left behind (one whose discard
+        // was cut short) goes before this one writes: no other run writes
+        // now, as this one holds the RUNNING row.
+        discard_unpublished(&self.db).await?;
         let mode = Mode::from_code(&run.mode).unwrap_or(Mode::Full);
         let since = match mode {
             Mode::Full => None,
@@ -320,12 +333,28 @@ impl PipelineService {
         let (status, error) = match &outcome {
             Ok(()) => (RunStatus::Succeeded, None),
             Err(PipelineError::Cancelled) => (RunStatus::Cancelled, None),
-            Err(e) => (RunStatus::Failed, Some(e.to_string())),
+            Err(e) => {
+                tracing::error!(error = %e, run = %run.id, "pipeline run failed");
+                (RunStatus::Failed, Some(e.public()))
+            }
         };
         if status != RunStatus::Succeeded {
-            discard_unpublished(&self.db).await?;
+            // Undone while still RUNNING, so no other run can start meanwhile.
+            discard_run(&self.db, run.number).await?;
         }
-        repo::finish(&self.db, run.id, status.code(), error.clone(), stats, now).await?;
+        let ended =
+            repo::finish(&self.db, run.id, status.code(), error.clone(), stats, now).await?;
+        if !ended {
+            // Another replica ended it (it thought this process dead); what
+            // this run wrote must not publish.
+            tracing::warn!(run = %run.id, "the run was ended elsewhere; discarding its writes");
+            discard_run(&self.db, run.number).await?;
+            self.cancels
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&run.id);
+            return Ok(());
+        }
         self.cancels
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -349,11 +378,18 @@ impl PipelineService {
     }
 }
 
-/// Polls for a cancel request that arrived through another replica.
+/// Polls for a cancel request that arrived through another replica, and
+/// for the run having been ended elsewhere: either stops it at its next
+/// page boundary.
 async fn watch_cancel(db: DatabaseConnection, id: Uuid, flag: Arc<AtomicBool>) {
     loop {
         tokio::time::sleep(CANCEL_POLL).await;
-        if matches!(repo::cancel_requested(&db, id).await, Ok(true)) {
+        let stop = match repo::find(&db, id).await {
+            Ok(Some(r)) => r.cancel_requested || r.status != RunStatus::Running.code(),
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        if stop {
             flag.store(true, Ordering::Relaxed);
             return;
         }
@@ -378,10 +414,17 @@ macro_rules! each_snapshot_table {
     }};
 }
 
-/// Undoes every run after the published snapshot (only unpublished runs are).
+/// Undoes every run after the published snapshot (only unpublished runs
+/// are). Only the holder of the RUNNING row, before it writes.
 async fn discard_unpublished(db: &DatabaseConnection) -> Result<(), PipelineError> {
     let p = published(db).await?;
     each_snapshot_table!(discard_after, db, p);
+    Ok(())
+}
+
+/// Undoes one run that will not publish.
+async fn discard_run(db: &DatabaseConnection, number: i64) -> Result<(), PipelineError> {
+    each_snapshot_table!(discard_run, db, number);
     Ok(())
 }
 

@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use sea_orm::DatabaseConnection;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::error::PipelineError;
 use super::model::{StreamProgress, StreamStats};
 use crate::changes::{Change, ChangeSignal};
+use crate::db::entities::pipeline_run;
 use crate::db::repo::pipeline as repo;
 
 /// Progress is written at most this often; the log and the end always.
@@ -23,6 +25,8 @@ pub struct RunCtx {
     pub id: Uuid,
     /// The snapshot this run writes.
     pub number: i64,
+    /// Webhook writes after this are newer than anything the run read.
+    pub started_at: DateTime<Utc>,
     changes: Arc<ChangeSignal>,
     /// Set by `cancelPipeline` on this replica, or by the watcher when the
     /// request arrived through another one.
@@ -40,15 +44,15 @@ struct State {
 impl RunCtx {
     pub(super) fn new(
         db: DatabaseConnection,
-        id: Uuid,
-        number: i64,
+        run: &pipeline_run::Model,
         changes: Arc<ChangeSignal>,
         cancel: Arc<AtomicBool>,
     ) -> Self {
         Self {
             db,
-            id,
-            number,
+            id: run.id,
+            number: run.number,
+            started_at: run.started_at,
             changes,
             cancel,
             state: Mutex::default(),
@@ -57,6 +61,15 @@ impl RunCtx {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Inside a write transaction, first: the run still owns its snapshot.
+    pub async fn fence(&self, txn: &impl ConnectionTrait) -> Result<(), PipelineError> {
+        if repo::fence(txn, self.id).await? {
+            Ok(())
+        } else {
+            Err(PipelineError::Fenced)
+        }
     }
 
     /// A page boundary: the run stops here when asked to.

@@ -14,6 +14,7 @@ use super::run::RunCtx;
 use crate::db::repo::snapshots::{self, Versioned};
 
 /// One record as read: its key, the hash of its content, and its row.
+#[derive(Clone)]
 pub struct Record<A> {
     pub key: String,
     pub hash: String,
@@ -51,8 +52,35 @@ where
         &self.seen
     }
 
-    /// Writes one page of records, in one transaction.
+    /// A walk starts over: what the next walk does not see is gone, even if
+    /// an earlier walk of this run saw it.
+    pub fn restart(&mut self) {
+        self.seen.clear();
+    }
+
+    /// Writes one page of records, in one transaction. A webhook writing
+    /// one of them at the same moment makes the transaction collide; the
+    /// page is then written again against what is there now.
     pub async fn write(
+        &mut self,
+        ctx: &RunCtx,
+        records: Vec<Record<E::ActiveModel>>,
+    ) -> Result<(), PipelineError>
+    where
+        Record<E::ActiveModel>: Clone,
+    {
+        for attempt in 1.. {
+            match self.write_once(ctx, records.clone()).await {
+                Err(PipelineError::Db(e)) if crate::db::is_unique_violation(&e) && attempt < 3 => {
+                    tracing::debug!(error = %e, "a page collided with a webhook; writing it again");
+                }
+                other => return other,
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_once(
         &mut self,
         ctx: &RunCtx,
         records: Vec<Record<E::ActiveModel>>,
@@ -67,12 +95,18 @@ where
         // its turn. Only this run writes new versions, so nothing changes
         // what was read meanwhile.
         let current = snapshots::current_versions::<E>(&ctx.db, &keys).await?;
+        // What a webhook wrote after the run began is at least as new as
+        // what the run read: it stays.
+        let touched = snapshots::touched_since::<E>(&ctx.db, &keys, ctx.started_at).await?;
         let (mut inserted, mut updated) = (0, 0);
         let mut changed = Vec::new();
         let mut again = Vec::new();
         let mut rows = Vec::new();
         for r in records {
             let first_time = self.seen.insert(r.key.clone());
+            if touched.contains(&r.key) {
+                continue;
+            }
             match current.get(&r.key) {
                 Some((hash, _)) if *hash == r.hash => continue,
                 // This run wrote it already (a walk that started over).
@@ -87,8 +121,9 @@ where
             rows.push(r.row);
         }
         let txn = ctx.db.begin().await?;
+        ctx.fence(&txn).await?;
         snapshots::remove_own::<E>(&txn, &again, ctx.number).await?;
-        snapshots::close::<E>(&txn, &changed, ctx.number).await?;
+        snapshots::close::<E>(&txn, &changed, ctx.number, None).await?;
         for chunk in rows.chunks(200) {
             E::insert_many(chunk.to_vec())
                 .exec_without_returning(&txn)
@@ -102,22 +137,29 @@ where
         Ok(())
     }
 
-    /// Ends the records this run did not read (a full run: they are gone).
+    /// Ends the records this run did not read (a full run: they are gone),
+    /// but those a webhook wrote after the run began.
     pub async fn close_unseen(&mut self, ctx: &RunCtx) -> Result<u64, PipelineError> {
-        let current = snapshots::current_keys::<E>(&ctx.db).await?;
+        let current = snapshots::current_keys::<E>(&ctx.db, Some(ctx.started_at)).await?;
         let gone: Vec<String> = current.difference(&self.seen).cloned().collect();
         self.close(ctx, &gone).await
     }
 
-    /// Ends these records (deleted upstream).
+    /// Ends these records (deleted upstream), but those a webhook wrote after
+    /// the run began.
     pub async fn close(&mut self, ctx: &RunCtx, keys: &[String]) -> Result<u64, PipelineError> {
-        // Only versions older than this run: one this run wrote is current.
         let keys: Vec<String> = keys
             .iter()
             .filter(|k| !self.seen.contains(*k))
             .cloned()
             .collect();
-        let closed = snapshots::close::<E>(&ctx.db, &keys, ctx.number).await?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let txn = ctx.db.begin().await?;
+        ctx.fence(&txn).await?;
+        let closed = snapshots::close::<E>(&txn, &keys, ctx.number, Some(ctx.started_at)).await?;
+        txn.commit().await?;
         ctx.count(self.stream, |s| s.deleted += closed);
         Ok(closed)
     }

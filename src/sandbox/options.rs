@@ -31,6 +31,8 @@ pub struct SandboxOptions {
     /// Overrides `signing_secret` for Calendly when set.
     pub calendly_signing_key: Option<String>,
     pub calendly_rate_limit: u32,
+    /// Invitees of each seeded Calendly event (default: 1 to 3).
+    pub calendly_invitees_per_event: Option<usize>,
     pub monday_complexity_budget: u64,
     /// How long one complexity budget lasts (real: 60 s); tests shorten it.
     pub monday_complexity_window: Duration,
@@ -64,6 +66,7 @@ impl Default for SandboxOptions {
             signing_secret: None,
             calendly_signing_key: None,
             calendly_rate_limit: calendly.rate_limit_per_minute,
+            calendly_invitees_per_event: calendly.invitees_per_event,
             monday_complexity_budget: monday.complexity_budget_per_minute,
             monday_complexity_window: monday.complexity_window,
             cursor_ttl: monday.cursor_ttl,
@@ -102,6 +105,7 @@ impl SandboxOptions {
             events: self.events,
             // Leads are people 0..leads of the seed's population.
             population: self.leads as u64,
+            invitees_per_event: self.calendly_invitees_per_event,
             token: self.calendly_token.clone(),
             rate_limit_per_minute: self.calendly_rate_limit,
             signing_key: self

@@ -360,6 +360,7 @@ fn pipeline_service(
     let webhook_key = crate::pipeline::webhooks::WebhookKey {
         key: config.calendly.signing_key.clone(),
         tolerance_secs: config.pipeline.webhook_tolerance.as_secs() as i64,
+        allow_unsigned: config.sandbox_mode(),
     };
     Some(Arc::new(PipelineService::new(
         db.clone(),
@@ -375,7 +376,7 @@ fn pipeline_service(
 /// upstream clients (the in-process simulators in sandbox mode, kept alive by
 /// the returned guard) and the service, without serving anything.
 pub async fn pipeline_command(
-    mut config: Config,
+    #[cfg_attr(not(feature = "sandbox"), allow(unused_mut))] mut config: Config,
 ) -> Result<(Arc<PipelineService>, Box<dyn std::any::Any>), StartupError> {
     install_crypto_provider();
     #[cfg(feature = "sandbox")]

@@ -252,6 +252,7 @@ async fn setup_board_and_webhooks_from_the_command_line() {
             .env("MONDAY_API_URL", sandbox.monday_url())
             .env("MONDAY_API_TOKEN", sandbox.monday_token())
             .env("CALENDLY_ACCESS_TOKEN", sandbox.calendly_token())
+            .env("CALENDLY_API_URL", sandbox.calendly_url())
             .env("MONDAY_TICKETS_BOARD_ID", &board_id)
             .env(
                 "DATABASE_URL",
@@ -272,10 +273,11 @@ async fn setup_board_and_webhooks_from_the_command_line() {
     let app = spawn_app_with(|_| {}).await;
     let first =
         tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
-    assert_eq!(first.matches("created").count(), 5, "{first}");
+    // Five Monday board events, and the Calendly organization's invitee events.
+    assert_eq!(first.matches("created").count(), 6, "{first}");
     let again =
         tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
-    assert_eq!(again.matches("exists").count(), 5, "{again}");
+    assert_eq!(again.matches("exists").count(), 6, "{again}");
     let ours: Vec<_> = sandbox
         .monday()
         .webhooks()

@@ -21,6 +21,8 @@ pub struct Model {
     pub invitees_total: i32,
     pub invitees_active: i32,
     pub cancel_reason: Option<String>,
+    /// When a webhook last wrote this version between runs.
+    pub touched_at: Option<DateTimeUtc>,
     pub created_at: Option<DateTimeUtc>,
     pub updated_at: Option<DateTimeUtc>,
     pub raw: String,

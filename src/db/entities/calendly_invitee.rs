@@ -29,6 +29,8 @@ pub struct Model {
     /// JSON: `{utm_campaign, utm_source, …}`.
     pub tracking: Option<String>,
     pub timezone: Option<String>,
+    /// When a webhook last wrote this version between runs.
+    pub touched_at: Option<DateTimeUtc>,
     pub created_at: Option<DateTimeUtc>,
     pub updated_at: Option<DateTimeUtc>,
     pub raw: String,

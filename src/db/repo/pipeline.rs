@@ -209,3 +209,25 @@ pub async fn find_by_slot(
         .one(db)
         .await
 }
+
+/// Inside a writer's transaction: holds the run's row until commit and says
+/// whether the run may still write. A run another replica declared dead
+/// (its process seemed gone) gets `false` and must stop; on PostgreSQL the
+/// row lock also makes that declaration wait for this transaction.
+pub async fn fence(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let res = pipeline_run::Entity::update_many()
+        .col_expr(
+            pipeline_run::Column::CancelRequested,
+            Expr::col(pipeline_run::Column::CancelRequested),
+        )
+        .filter(pipeline_run::Column::Id.eq(id))
+        .filter(pipeline_run::Column::Status.eq(RUNNING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Whether the run is still RUNNING.
+pub async fn is_running(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    Ok(find(db, id).await?.is_some_and(|r| r.status == RUNNING))
+}

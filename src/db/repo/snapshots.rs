@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::Expr;
+use chrono::{DateTime, Utc};
+
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,
@@ -24,29 +26,42 @@ pub trait Versioned: EntityTrait {
     fn valid_from() -> Self::Column;
     fn valid_to() -> Self::Column;
     fn hash() -> Self::Column;
+    /// Tables webhooks write between runs: when they last did.
+    fn touched_at() -> Option<Self::Column> {
+        None
+    }
 }
 
 macro_rules! versioned {
-    ($($module:ident => $key:ident),+ $(,)?) => {
+    ($($module:ident => $key:ident $(, touched $t:ident)?);+ $(;)?) => {
         $(impl Versioned for $module::Entity {
             fn key() -> Self::Column { $module::Column::$key }
             fn valid_from() -> Self::Column { $module::Column::ValidFrom }
             fn valid_to() -> Self::Column { $module::Column::ValidTo }
             fn hash() -> Self::Column { $module::Column::Hash }
+            $(fn touched_at() -> Option<Self::Column> { Some($module::Column::$t) })?
         })+
     };
 }
 
 versioned!(
-    lead => ItemId,
-    lead_column => ColumnId,
-    lead_group => GroupId,
-    calendly_user => Uri,
-    calendly_membership => Uri,
-    calendly_event_type => Uri,
-    calendly_event => Uri,
-    calendly_invitee => Uri,
+    lead => ItemId;
+    lead_column => ColumnId;
+    lead_group => GroupId;
+    calendly_user => Uri;
+    calendly_membership => Uri;
+    calendly_event_type => Uri;
+    calendly_event => Uri, touched TouchedAt;
+    calendly_invitee => Uri, touched TouchedAt;
 );
+
+/// Versions no webhook wrote since `since`.
+fn untouched_since<E: Versioned>(since: Option<DateTime<Utc>>) -> Condition {
+    match (E::touched_at(), since) {
+        (Some(col), Some(since)) => Condition::any().add(col.is_null()).add(col.lt(since)),
+        _ => Condition::all(),
+    }
+}
 
 /// The versions readers of snapshot `published` see.
 pub fn visible<E: Versioned>(published: i64) -> Condition {
@@ -82,32 +97,73 @@ pub async fn current_versions<E: Versioned>(
     Ok(rows.into_iter().map(|(k, h, v)| (k, (h, v))).collect())
 }
 
-/// The keys of every record's newest version.
-pub async fn current_keys<E: Versioned>(
+/// Which of `keys` a webhook wrote since `since` (their newest version).
+pub async fn touched_since<E: Versioned>(
     db: &impl ConnectionTrait,
+    keys: &[String],
+    since: DateTime<Utc>,
 ) -> Result<HashSet<String>, DbErr> {
+    let Some(col) = E::touched_at() else {
+        return Ok(HashSet::new());
+    };
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
     let rows: Vec<String> = E::find()
         .select_only()
         .column(E::key())
         .filter(current::<E>())
+        .filter(col.gte(since))
+        .filter(E::key().is_in(keys.iter().cloned()))
         .into_tuple()
         .all(db)
         .await?;
     Ok(rows.into_iter().collect())
 }
 
-/// Ends the newest version of `keys` at `run`.
+/// The keys of every record's newest version, but those a webhook wrote
+/// since `since`: a run that read before then has not seen them.
+pub async fn current_keys<E: Versioned>(
+    db: &impl ConnectionTrait,
+    since: Option<DateTime<Utc>>,
+) -> Result<HashSet<String>, DbErr> {
+    let rows: Vec<String> = E::find()
+        .select_only()
+        .column(E::key())
+        .filter(current::<E>())
+        .filter(untouched_since::<E>(since))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Ends the newest version of `keys` at `run`, but those a webhook wrote
+/// since `since`. A version `run` wrote itself goes instead: the record is
+/// gone from this snapshot, and the version before it stays closed.
 pub async fn close<E: Versioned>(
     db: &impl ConnectionTrait,
     keys: &[String],
     run: i64,
+    since: Option<DateTime<Utc>>,
 ) -> Result<u64, DbErr> {
     let mut closed = 0;
     for chunk in keys.chunks(500) {
+        let scope = || {
+            Condition::all()
+                .add(current::<E>())
+                .add(untouched_since::<E>(since))
+                .add(E::key().is_in(chunk.iter().cloned()))
+        };
+        closed += E::delete_many()
+            .filter(scope())
+            .filter(E::valid_from().eq(run))
+            .exec(db)
+            .await?
+            .rows_affected;
         closed += E::update_many()
             .col_expr(E::valid_to(), Expr::value(run))
-            .filter(current::<E>())
-            .filter(E::key().is_in(chunk.iter().cloned()))
+            .filter(scope())
             .exec(db)
             .await?
             .rows_affected;
@@ -131,19 +187,35 @@ pub async fn remove_own<E: Versioned>(
     Ok(())
 }
 
+/// Forgets one run that will not publish: its versions go, and what it
+/// closed is open again.
+pub async fn discard_run<E: Versioned>(db: &impl ConnectionTrait, run: i64) -> Result<(), DbErr> {
+    forget::<E>(db, |c| c.eq(run)).await
+}
+
 /// Forgets every run after `published`: their versions go, and what they
-/// closed is open again. Only runs that never published are after it.
+/// closed is open again. Only runs that never published are after it, and
+/// only a run that holds the RUNNING row may call this, before it writes.
 pub async fn discard_after<E: Versioned>(
     db: &impl ConnectionTrait,
     published: i64,
 ) -> Result<(), DbErr> {
+    forget::<E>(db, |c| c.gt(published)).await
+}
+
+/// Deletes the versions whose run `picks` selects and reopens what those
+/// runs closed.
+async fn forget<E: Versioned>(
+    db: &impl ConnectionTrait,
+    picks: impl Fn(E::Column) -> SimpleExpr,
+) -> Result<(), DbErr> {
     E::delete_many()
-        .filter(E::valid_from().gt(published))
+        .filter(picks(E::valid_from()))
         .exec(db)
         .await?;
     E::update_many()
         .col_expr(E::valid_to(), Expr::value(Option::<i64>::None))
-        .filter(E::valid_to().gt(published))
+        .filter(picks(E::valid_to()))
         .exec(db)
         .await?;
     Ok(())
@@ -170,50 +242,100 @@ where
     E::find().filter(visible::<E>(published)).count(db).await
 }
 
-/// Writes a record straight into the published snapshot `published` (and
-/// into the version a running run has written, if any): what a webhook
-/// learns between runs shows at once.
+/// Writes a record straight into the published snapshot `published`, and
+/// into the version the running run `running` wrote of it if any, so what a
+/// webhook learns between runs shows at once and survives the run whether it
+/// publishes or is discarded. `row` carries its `touched_at`.
 pub async fn upsert_live<E>(
     db: &impl ConnectionTrait,
     key: &str,
     published: i64,
-    mut row: E::ActiveModel,
+    running: Option<i64>,
+    row: E::ActiveModel,
 ) -> Result<(), DbErr>
 where
     E: Versioned,
+    E::Model: Sync,
     E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
 {
-    use sea_orm::ActiveModelTrait;
+    // A run writing the same record at the same moment makes the insert
+    // below collide with its open version; the second try sees it.
+    match upsert_live_once::<E>(db, key, published, running, row.clone()).await {
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            upsert_live_once::<E>(db, key, published, running, row).await
+        }
+        other => other,
+    }
+}
+
+async fn upsert_live_once<E>(
+    db: &impl ConnectionTrait,
+    key: &str,
+    published: i64,
+    running: Option<i64>,
+    row: E::ActiveModel,
+) -> Result<(), DbErr>
+where
+    E: Versioned,
+    E::Model: Sync,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    use sea_orm::{ActiveModelTrait, PaginatorTrait};
     let mut fields = row.clone();
     fields.not_set(E::valid_from());
     fields.not_set(E::valid_to());
-    let live = Condition::any()
-        .add(E::valid_to().is_null())
-        .add(E::valid_to().gt(published));
-    let updated = E::update_many()
+    // Every version readers see now or will see when the run publishes.
+    E::update_many()
         .set(fields.clone())
         .filter(E::key().eq(key))
-        .filter(live)
+        .filter(
+            Condition::any()
+                .add(E::valid_to().is_null())
+                .add(E::valid_to().gt(published)),
+        )
         .exec(db)
         .await?;
-    if updated.rows_affected > 0 {
+    let seen_now = E::find()
+        .filter(E::key().eq(key))
+        .filter(visible::<E>(published))
+        .count(db)
+        .await?
+        > 0;
+    if seen_now {
         return Ok(());
     }
-    row.set(E::valid_from(), published.into());
-    row.set(E::valid_to(), Option::<i64>::None.into());
-    match E::insert(row).exec_without_returning(db).await {
-        Ok(_) => Ok(()),
-        // A version of the record closed at the published snapshot: reopen it.
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            fields.set(E::valid_to(), Option::<i64>::None.into());
-            E::update_many()
-                .set(fields)
-                .filter(E::key().eq(key))
-                .filter(E::valid_from().eq(published))
-                .exec(db)
-                .await
-                .map(drop)
-        }
-        Err(e) => Err(e),
+    // New to readers: a version under the published snapshot, which the
+    // running run's own version (if it wrote one) replaces at publication.
+    let mut until = None;
+    if let Some(n) = running {
+        let own = E::find()
+            .filter(E::key().eq(key))
+            .filter(E::valid_from().eq(n))
+            .filter(E::valid_to().is_null())
+            .count(db)
+            .await?;
+        until = (own > 0).then_some(n);
     }
+    let closed_here = E::find()
+        .filter(E::key().eq(key))
+        .filter(E::valid_from().eq(published))
+        .count(db)
+        .await?
+        > 0;
+    if closed_here {
+        // A version under the published snapshot that it no longer shows:
+        // open it again (until the run's own version takes over).
+        fields.set(E::valid_to(), until.into());
+        return E::update_many()
+            .set(fields)
+            .filter(E::key().eq(key))
+            .filter(E::valid_from().eq(published))
+            .exec(db)
+            .await
+            .map(drop);
+    }
+    let mut new = row;
+    new.set(E::valid_from(), published.into());
+    new.set(E::valid_to(), until.into());
+    E::insert(new).exec_without_returning(db).await.map(drop)
 }

@@ -26,6 +26,21 @@ async fn datasets(ctx: &Context<'_>) -> Result<(Datasets, Snapshot), AppError> {
     Ok((data, snapshot))
 }
 
+/// The snapshot a page reads: the one its cursor came from, so paging
+/// through a list while a run publishes finishes on one snapshot.
+async fn pinned(ctx: &Context<'_>, cursor: Option<i64>) -> Result<(Datasets, Snapshot), AppError> {
+    let Some(number) = cursor else {
+        return datasets(ctx).await;
+    };
+    let data = service(app_state(ctx)?)?.data();
+    let snapshot = data.snapshot_at(number).await?.ok_or_else(|| {
+        AppError::bad_request(
+            "the data was refreshed twice since this page; start from the first page",
+        )
+    })?;
+    Ok((data, snapshot))
+}
+
 fn status(s: Option<String>) -> Result<Option<String>, AppError> {
     match s.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(None),
@@ -55,8 +70,9 @@ impl LeadsQuery {
         has_meetings: Option<bool>,
     ) -> Result<Connection<String, Lead>> {
         let limit = page_size(first)?;
-        let after = pagination::after::<String>("leads", after.as_deref())?;
-        let (data, snapshot) = datasets(ctx).await?;
+        let after = pagination::after::<(i64, String)>("leads", after.as_deref())?;
+        let (data, snapshot) = pinned(ctx, after.as_ref().map(|a| a.0)).await?;
+        let after = after.map(|a| a.1);
         let group_id = match &group {
             Some(g) => Some(data.resolve_group(&snapshot, g).await?.ok_or_else(|| {
                 AppError::bad_request(format!("the leads board has no group {g:?}"))
@@ -84,7 +100,7 @@ impl LeadsQuery {
             rows,
             after.is_some(),
             more,
-            |l| l.item_id.clone(),
+            |l| (n, l.item_id.clone()),
             |l| Lead::new(l, n),
         ))
     }
@@ -129,14 +145,15 @@ impl LeadsQuery {
         #[graphql(desc = "An event type by id, name or slug.")] event_type: Option<String>,
     ) -> Result<Connection<String, CalendlyEvent>> {
         let limit = page_size(first)?;
-        let after = pagination::after::<(DateTime<Utc>, String)>("events", after.as_deref())?;
+        let after = pagination::after::<(i64, DateTime<Utc>, String)>("events", after.as_deref())?;
         let filter = EventFilter {
             from,
             to,
             status: self::status(status)?,
             event_type,
         };
-        let (data, snapshot) = datasets(ctx).await?;
+        let (data, snapshot) = pinned(ctx, after.as_ref().map(|a| a.0)).await?;
+        let after = after.map(|a| (a.1, a.2));
         let (rows, more) = data
             .events(&snapshot, &filter, after.clone(), limit)
             .await?;
@@ -146,7 +163,7 @@ impl LeadsQuery {
             rows,
             after.is_some(),
             more,
-            |e| (e.start_time.unwrap_or_default(), e.uri.clone()),
+            |e| (n, e.start_time.unwrap_or_default(), e.uri.clone()),
             |e| CalendlyEvent::new(e, n),
         ))
     }
@@ -167,7 +184,8 @@ impl LeadsQuery {
         #[graphql(desc = "`active` or `canceled`.")] status: Option<String>,
     ) -> Result<Connection<String, CalendlyInvitee>> {
         let limit = page_size(first)?;
-        let after = pagination::after::<(DateTime<Utc>, String)>("invitees", after.as_deref())?;
+        let after =
+            pagination::after::<(i64, DateTime<Utc>, String)>("invitees", after.as_deref())?;
         if days_back.is_some_and(|d| d > 3650) {
             return Err(AppError::bad_request("daysBack must be at most 3650").into());
         }
@@ -176,7 +194,8 @@ impl LeadsQuery {
             days_back,
             status: self::status(status)?,
         };
-        let (data, snapshot) = datasets(ctx).await?;
+        let (data, snapshot) = pinned(ctx, after.as_ref().map(|a| a.0)).await?;
+        let after = after.map(|a| (a.1, a.2));
         let (rows, more) = data
             .invitees(&snapshot, &filter, after.clone(), limit)
             .await?;
@@ -186,7 +205,7 @@ impl LeadsQuery {
             rows,
             after.is_some(),
             more,
-            |i| (i.created_at.unwrap_or_default(), i.uri.clone()),
+            |i| (n, i.created_at.unwrap_or_default(), i.uri.clone()),
             |i| CalendlyInvitee::new(i, n),
         ))
     }

@@ -34,6 +34,8 @@ pub struct CalendlyOptions {
     /// Size of the seed population the Monday leads were drawn from, so that
     /// invitees can share their emails.
     pub population: u64,
+    /// Every seeded event gets this many invitees (default: 1 to 3, mostly 1).
+    pub invitees_per_event: Option<usize>,
     /// Accepted as `Authorization: Bearer <token>`.
     pub token: String,
     /// Requests per minute per token (real default: 500).
@@ -58,6 +60,7 @@ impl Default for CalendlyOptions {
             users: 4,
             events: 40,
             population: 50,
+            invitees_per_event: None,
             token: "sandbox-calendly-token".to_owned(),
             rate_limit_per_minute: 500,
             signing_key: None,

@@ -130,11 +130,12 @@ pub fn seed(options: &CalendlyOptions) -> Data {
     let mut outsiders = 0u64;
     for _ in 0..options.events {
         let host = rng.below(users.len() as u64) as usize;
-        let invitee_count = match rng.below(10) {
+        let rolled = match rng.below(10) {
             0..=6 => 1,
             7..=8 => 2,
             _ => 3,
         };
+        let invitee_count = options.invitees_per_event.unwrap_or(rolled);
         let group = invitee_count > 1;
         // The host's types are laid out three (or four) per user, in order.
         let type_idx = event_types

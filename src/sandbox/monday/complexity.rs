@@ -153,6 +153,11 @@ impl Budget {
         }
     }
 
+    pub fn reset(&mut self) {
+        self.used = 0;
+        self.window_start = None;
+    }
+
     fn roll(&mut self, now: Instant) -> u64 {
         match self.window_start {
             Some(start) if now.duration_since(start) < self.window => (self.window

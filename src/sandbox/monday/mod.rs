@@ -249,6 +249,15 @@ impl MondaySim {
             .limit = per_minute;
     }
 
+    /// Starts a fresh budget window now, as if the account had been idle
+    /// for a minute (benchmarks start each run this way).
+    pub fn reset_complexity_window(&self) {
+        self.budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reset();
+    }
+
     pub fn options(&self) -> &MondayOptions {
         &self.options
     }

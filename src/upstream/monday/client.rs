@@ -58,6 +58,8 @@ pub struct MondayClient {
     /// Time spent waiting for the budget, in milliseconds (benchmarks and
     /// run logs report it).
     waited_ms: AtomicU64,
+    /// Complexity of every query that reported it, summed.
+    spent: AtomicU64,
 }
 
 impl MondayClient {
@@ -83,6 +85,7 @@ impl MondayClient {
             retry,
             budget: Mutex::new(None),
             waited_ms: AtomicU64::new(0),
+            spent: AtomicU64::new(0),
         })
     }
 
@@ -92,6 +95,8 @@ impl MondayClient {
     }
 
     pub fn record_budget(&self, budget: Budget) {
+        self.spent
+            .fetch_add(budget.query.unsigned_abs(), Ordering::Relaxed);
         if let Ok(mut b) = self.budget.lock() {
             *b = Some((budget, Instant::now()));
         }
@@ -111,6 +116,11 @@ impl MondayClient {
         } else {
             Duration::ZERO
         }
+    }
+
+    /// The complexity of every query that reported it, summed.
+    pub fn complexity_spent(&self) -> u64 {
+        self.spent.load(Ordering::Relaxed)
     }
 
     /// Total time calls spent waiting for the complexity budget.

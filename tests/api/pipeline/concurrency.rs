@@ -1,6 +1,7 @@
 //! One run at a time, across replicas: concurrent triggers get the same run,
-//! two apps on one database run once, a schedule slot runs once, and a run
-//! whose process died is marked FAILED with the old data intact.
+//! two apps on one database run once, a schedule slot runs once, the CLI
+//! follows the server's run, and a run whose process died is marked FAILED
+//! with the old data intact.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -102,12 +103,25 @@ async fn a_run_whose_process_died_is_marked_failed_and_the_old_data_stays() {
     let admin = first.login_admin().await;
     let done = first.run_pipeline(&admin, "FULL").await;
     assert_succeeded(&done);
+    let monday = sandbox.monday();
+    let renamed = monday.board_item_ids(sandbox.leads_board_id())[0];
+    monday
+        .staff_rename(renamed, "Renamed before the crash")
+        .unwrap();
     sandbox
         .faults()
         .update(Upstream::Monday, |f| f.latency_ms = 300);
     let run = first.start_pipeline(&admin, "FULL").await;
     let id = run["id"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    crate::helpers::eventually("the first page to be written", || async {
+        let run = first.pipeline_run(&admin, &id).await;
+        let leads = run["progress"]
+            .as_array()?
+            .iter()
+            .find(|p| p["stream"] == "leads")?;
+        (leads["done"].as_u64()? >= 500).then_some(())
+    })
+    .await;
     first.kill();
     sandbox.faults().reset();
 
@@ -119,8 +133,63 @@ async fn a_run_whose_process_died_is_marked_failed_and_the_old_data_stays() {
     let status = second.pipeline_status(&token).await;
     assert_eq!(status["lastSuccess"]["id"], done["id"]);
     assert_eq!(status["counts"]["leads"], 3_000);
+    assert_ne!(
+        lead(&second, &token, renamed).await["name"],
+        "Renamed before the crash"
+    );
+    let number = run["number"].as_i64().unwrap();
+    assert_eq!(versions_of_run(&first, number).await, 0, "discarded");
     // The next trigger starts fresh.
     let next = second.run_pipeline(&token, "FULL").await;
     assert_succeeded(&next);
     assert_ne!(next["id"], done["id"]);
+    assert_eq!(
+        lead(&second, &token, renamed).await["name"],
+        "Renamed before the crash"
+    );
+}
+
+#[tokio::test]
+async fn the_cli_beside_a_running_server_follows_its_run() {
+    let sandbox = pipeline_sandbox(3_000, 5, |_| {}).await;
+    let app = pipeline_app(&sandbox, &[]).await;
+    let admin = app.login_admin().await;
+    sandbox
+        .faults()
+        .update(Upstream::Monday, |f| f.latency_ms = 250);
+    let run = app.start_pipeline(&admin, "FULL").await;
+    let id = run["id"].as_str().unwrap().to_owned();
+
+    // An operator's `bridgeboard pipeline run` on the same database, in its
+    // own process, while the server's run is under way.
+    let mut vars = Vec::new();
+    upstream_vars(&sandbox, &mut vars);
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_bridgeboard"));
+    cli.current_dir(std::env::temp_dir())
+        .env_clear()
+        .envs(vars)
+        .env("DATABASE_URL", app.db.url())
+        .env("RUST_LOG", "warn")
+        .args(["pipeline", "run", "--full"]);
+    let out = tokio::task::spawn_blocking(move || cli.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let number = run["number"].as_i64().unwrap();
+    assert!(
+        stderr.contains(&format!("run {number} is already going")),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("run {number} succeeded")),
+        "{stdout}"
+    );
+
+    let ended = app.wait_run(&admin, &id).await;
+    assert_succeeded(&ended);
+    assert_eq!(runs(&app, &admin).await.len(), 1, "one run, not two");
+    assert_eq!(app.pipeline_status(&admin).await["counts"]["leads"], 3_000);
 }

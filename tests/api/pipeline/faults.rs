@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bridgeboard::sandbox::Upstream;
+use bridgeboard::sandbox::{SandboxHandle, Upstream};
 
 use super::*;
 
@@ -93,26 +93,49 @@ async fn a_cursor_that_expires_mid_walk_costs_a_restart_not_rows() {
     assert!(log.iter().any(|l| l.contains("cursor expired")), "{log:?}");
 }
 
+/// Staff edits three leads from the top of the board, so that a run reads
+/// them on its first page: one renamed, one moved to Lost, one deleted.
+fn edit_first_page(sandbox: &SandboxHandle) -> [u64; 3] {
+    let monday = sandbox.monday();
+    let ids = monday.board_item_ids(sandbox.leads_board_id());
+    let [a, b, c] = [ids[0], ids[1], ids[2]];
+    monday.staff_rename(a, "Renamed during the run").unwrap();
+    monday.staff_move(b, "Lost").unwrap();
+    monday.staff_delete(c).unwrap();
+    [a, b, c]
+}
+
+/// The three leads read as staff read them.
+async fn three_leads(app: &TestApp, token: &str, ids: [u64; 3]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(lead(app, token, id).await);
+    }
+    out
+}
+
 #[tokio::test]
 async fn a_failed_run_leaves_the_previous_snapshot_served() {
-    let sandbox = pipeline_sandbox(800, 10, |_| {}).await;
+    let sandbox = pipeline_sandbox(1_200, 10, |_| {}).await;
     let app = pipeline_app(&sandbox, &[]).await;
     let admin = app.login_admin().await;
     let first = app.run_pipeline(&admin, "FULL").await;
     assert_succeeded(&first);
     let before = app.pipeline_status(&admin).await;
 
-    // Staff change the board, then Monday goes away mid-run.
-    let monday = sandbox.monday();
-    for id in monday
-        .board_item_ids(sandbox.leads_board_id())
-        .iter()
-        .take(50)
-    {
-        monday.staff_delete(*id).unwrap();
-    }
+    // Staff change the board; Monday goes away after the run has written
+    // its first page, changes included.
+    let ids = edit_first_page(&sandbox);
+    let served = three_leads(&app, &admin, ids).await;
+    assert!(served.iter().all(|l| !l.is_null()), "{served:?}");
+    sandbox
+        .faults()
+        .update(Upstream::Monday, |f| f.latency_ms = 400);
+    let run = app.start_pipeline(&admin, "FULL").await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    until_leads(&app, &admin, &id, 500).await;
     sandbox.faults().set_down(Upstream::Monday, true);
-    let failed = app.run_pipeline(&admin, "FULL").await;
+    let failed = app.wait_run(&admin, &id).await;
     assert_eq!(failed["status"], "FAILED", "{failed}");
     assert!(
         failed["error"].as_str().unwrap().contains("unavailable"),
@@ -124,7 +147,10 @@ async fn a_failed_run_leaves_the_previous_snapshot_served() {
         after["counts"], before["counts"],
         "nothing half-written shows"
     );
-    assert_eq!(after["counts"]["leads"], 800);
+    assert_eq!(after["counts"]["leads"], 1_200);
+    assert_eq!(three_leads(&app, &admin, ids).await, served);
+    let number = run["number"].as_i64().unwrap();
+    assert_eq!(versions_of_run(&app, number).await, 0, "discarded");
 
     // Flaky upstreams: whatever happens, never a partial snapshot.
     sandbox.faults().reset();
@@ -133,14 +159,21 @@ async fn a_failed_run_leaves_the_previous_snapshot_served() {
             f.error_rate = 0.15;
             f.rate_limit_rate = 0.1;
             f.retry_after_secs = 1;
+            // Longer than MONDAY_TIMEOUT_MS: the call times out.
+            f.timeout_rate = 0.05;
+            f.hang_ms = 4_000;
         });
     }
     let flaky = app.run_pipeline(&admin, "FULL").await;
     let now = app.pipeline_status(&admin).await;
     match flaky["status"].as_str() {
         Some("SUCCEEDED") => {
-            assert_eq!(now["counts"]["leads"], 750, "{flaky}");
+            assert_eq!(now["counts"]["leads"], 1_199, "{flaky}");
             assert_eq!(now["lastSuccess"]["id"], flaky["id"]);
+            let edited = three_leads(&app, &admin, ids).await;
+            assert_eq!(edited[0]["name"], "Renamed during the run");
+            assert_eq!(edited[1]["group"]["title"], "Lost");
+            assert!(edited[2].is_null(), "the deleted lead is gone");
         }
         Some("FAILED") => {
             assert_eq!(now["counts"], before["counts"], "{flaky}");
@@ -157,6 +190,8 @@ async fn a_cancelled_run_stops_at_a_page_boundary_and_changes_nothing() {
     let admin = app.login_admin().await;
     let first = app.run_pipeline(&admin, "FULL").await;
     assert_succeeded(&first);
+    let ids = edit_first_page(&sandbox);
+    let served = three_leads(&app, &admin, ids).await;
     sandbox
         .faults()
         .update(Upstream::Monday, |f| f.latency_ms = 200);
@@ -174,8 +209,11 @@ async fn a_cancelled_run_stops_at_a_page_boundary_and_changes_nothing() {
         .find(|p| p["stream"] == "leads")
         .map(|p| p["done"].as_u64().unwrap())
         .unwrap();
-    assert!(done < 4_000, "it stopped early: {done}");
+    assert!((500..4_000).contains(&done), "it stopped early: {done}");
     let status = app.pipeline_status(&admin).await;
     assert_eq!(status["lastSuccess"]["id"], first["id"]);
     assert_eq!(status["counts"]["leads"], 4_000);
+    assert_eq!(three_leads(&app, &admin, ids).await, served);
+    let number = run["number"].as_i64().unwrap();
+    assert_eq!(versions_of_run(&app, number).await, 0, "discarded");
 }

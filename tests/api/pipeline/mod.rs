@@ -6,6 +6,10 @@ mod concurrency;
 mod extraction;
 mod faults;
 mod incremental;
+mod join;
+mod live;
+mod rest;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -116,4 +120,46 @@ pub fn stats<'a>(run: &'a Value, stream: &str) -> &'a Value {
 pub fn assert_succeeded(run: &Value) {
     assert_eq!(run["status"], "SUCCEEDED", "{run}");
     assert!(run["error"].is_null(), "{run}");
+}
+
+const SNAPSHOT_TABLES: [&str; 8] = [
+    "leads",
+    "lead_columns",
+    "lead_groups",
+    "calendly_users",
+    "calendly_memberships",
+    "calendly_event_types",
+    "calendly_events",
+    "calendly_invitees",
+];
+
+/// How many stored versions the run numbered `number` opened or closed,
+/// read straight from the tables: a run that did not publish must leave
+/// none behind.
+pub async fn versions_of_run(app: &TestApp, number: i64) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.db.connect().await;
+    let mut total = 0;
+    for table in SNAPSHOT_TABLES {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE valid_from = {number} OR valid_to = {number}"
+        );
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("count versions")
+            .expect("a count row");
+        total += row.try_get::<i64>("", "n").expect("count");
+    }
+    total
+}
+
+/// One published lead as staff read it: its name and group title.
+pub async fn lead(app: &TestApp, token: &str, item_id: u64) -> Value {
+    const LEAD: &str = "query($id: ID!) { lead(id: $id) { id name group { title } } }";
+    data(
+        app.graphql_as(token, LEAD, json!({ "id": item_id.to_string() }))
+            .await,
+    )["lead"]
+        .clone()
 }

@@ -27,6 +27,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Print the REST API's OpenAPI description (JSON) to stdout.
+    Openapi,
     /// Manage staff accounts; passwords are read from stdin.
     User {
         #[command(subcommand)]
@@ -81,6 +83,10 @@ pub async fn run() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
+            ExitCode::SUCCESS
+        }
+        Command::Openapi => {
+            println!("{}", crate::http::api::openapi::json());
             ExitCode::SUCCESS
         }
         Command::Serve => with_config(serve).await,

@@ -96,8 +96,9 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body =
-            json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        // Flat, as the integrations written against the system we replace
+        // read it: `error` is the stable code, `message` is for people.
+        let mut body = json!({ "error": self.code(), "message": self.public_message() });
         let mut response = match self {
             Self::RateLimited { retry_after_secs } => {
                 body["retry_after"] = json!(retry_after_secs);

@@ -17,6 +17,7 @@ use crate::auth::magic_link::MagicLinkService;
 use crate::auth::session::SessionService;
 use crate::changes::ChangeSignal;
 use crate::config::Config;
+use crate::export::ExportService;
 use crate::graphql::response_cache::ResponseCache;
 use crate::pipeline::PipelineService;
 #[cfg(feature = "sandbox")]
@@ -52,6 +53,8 @@ pub struct AppState {
     pub calendly: Option<Arc<CalendlyClient>>,
     /// Present when a leads board or Calendly is configured.
     pub pipeline: Option<Arc<PipelineService>>,
+    /// The data hub's exports, over the pipeline's snapshot; with it.
+    pub exports: Option<Arc<ExportService>>,
     /// The in-process Monday/Calendly simulators in sandbox mode (no upstream
     /// tokens configured); kept here so they live as long as the app.
     #[cfg(feature = "sandbox")]

@@ -16,6 +16,7 @@ mod m20261204_000041_webhook_receipts_by_source;
 mod m20261204_000050_create_pipeline_runs;
 mod m20261204_000051_create_leads;
 mod m20261204_000052_create_calendly;
+mod m20261204_000060_api_key_usage;
 mod versioned;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000050_create_pipeline_runs::Migration),
             Box::new(m20261204_000051_create_leads::Migration),
             Box::new(m20261204_000052_create_calendly::Migration),
+            Box::new(m20261204_000060_api_key_usage::Migration),
         ]
     }
 }

@@ -73,6 +73,17 @@ impl Audit {
     ) -> Result<Vec<audit_log::Model>, AppError> {
         Ok(repo::page(&self.db, limit, before).await?)
     }
+
+    /// Up to `limit` entries, newest first, whose actor or target contains
+    /// `mentions` and whose action starts with `action_prefix`.
+    pub async fn search(
+        &self,
+        mentions: Option<&str>,
+        action_prefix: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<audit_log::Model>, AppError> {
+        Ok(repo::search(&self.db, mentions, action_prefix, limit).await?)
+    }
 }
 
 fn truncate(mut s: String, max: usize) -> String {

@@ -11,6 +11,7 @@ pub mod command;
 pub mod guard;
 pub mod identity_cache;
 pub mod jwt;
+pub mod key_usage;
 pub mod keys;
 pub mod magic_link;
 pub mod password;

@@ -2,6 +2,7 @@
 //! domains' REST faces, and the middleware every route shares (request ids,
 //! tracing, CORS, panic guard).
 
+pub mod api;
 pub mod extract;
 mod graphql;
 mod health;
@@ -46,7 +47,9 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
             "/graphql",
             get(graphql::graphiql).post(graphql::graphql_handler),
         )
-        .route("/graphql/ws", get(graphql::graphql_ws));
+        .route("/graphql/ws", get(graphql::graphql_ws))
+        .route("/api/openapi.json", get(api::openapi::serve))
+        .merge(api::routes());
     modules
         .into_iter()
         .fold(base, Router::merge)
@@ -86,13 +89,20 @@ async fn not_found() -> Response {
 
 fn cors(cfg: &ServerConfig) -> CorsLayer {
     let base = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
         ])
-        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .expose_headers([
+            REQUEST_ID,
+            header::RETRY_AFTER,
+            header::ETAG,
+            header::CONTENT_DISPOSITION,
+            api::SNAPSHOT_RUN,
+            api::SNAPSHOT_AT,
+        ])
         .max_age(Duration::from_secs(600));
     if cfg.allowed_origins.iter().any(|o| o == "*") {
         return base.allow_origin(AllowOrigin::any());

@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::Caller;
+use super::api;
+use super::extract::{Caller, Params};
 use super::{HttpState, json_status};
 use crate::auth::RoleGuard;
 use crate::error::AppError;
@@ -34,16 +35,22 @@ fn service(app: &AppState) -> Result<&PipelineService, AppError> {
         .ok_or_else(|| AppError::Unavailable("the data hub is not configured".to_owned()))
 }
 
-#[derive(Deserialize)]
-struct StartQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StartQuery {
     /// `full` for a full refresh; incremental otherwise.
     mode: Option<String>,
 }
 
-async fn force_start(
+/// Starts a pipeline run (`mode=full` for a full refresh).
+#[utoipa::path(get, path = "/force_start_pipeline", tag = "pipeline", params(StartQuery),
+    responses((status = 202, description = "`{status: scheduled, job_id, message}`"),
+              (status = 409, description = "`{status: busy, job_id, message}`: a run is going"),
+              api::openapi::Refused),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn force_start(
     State(app): State<AppState>,
     Caller(who): Caller,
-    Query(q): Query<StartQuery>,
+    Params(q): Params<StartQuery>,
 ) -> Result<Response, AppError> {
     RoleGuard::operator().allows(&who)?;
     let mode = match q.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
@@ -78,7 +85,11 @@ async fn force_start(
     })
 }
 
-async fn status(State(app): State<AppState>) -> Result<Response, AppError> {
+/// The public-safe summary: last success, the run going, counts, freshness.
+#[utoipa::path(get, path = "/api/status", tag = "pipeline",
+    responses((status = 200, description = "`{status, pipeline}`"),
+              (status = 503, description = "the data hub is not configured", body = api::openapi::Error)))]
+pub async fn status(State(app): State<AppState>) -> Result<Response, AppError> {
     let summary = service(&app)?.summary().await?;
     Ok(json_status(
         StatusCode::OK,
@@ -87,7 +98,10 @@ async fn status(State(app): State<AppState>) -> Result<Response, AppError> {
 }
 
 /// Calendly's `invitee.created` / `invitee.canceled` deliveries.
-async fn calendly_webhook(
+#[utoipa::path(post, path = "/webhooks/calendly", tag = "pipeline",
+    responses((status = 200, description = "`{status: applied|ignored|duplicate}`"),
+              api::openapi::Refused))]
+pub async fn calendly_webhook(
     State(app): State<AppState>,
     headers: HeaderMap,
     body: Bytes,

@@ -18,6 +18,7 @@ use crate::db::entities::{
     calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
     lead, lead_column, lead_group, pipeline_run,
 };
+use crate::db::repo::escape_like;
 use crate::db::repo::pipeline as runs;
 use crate::db::repo::snapshots::{self, visible};
 
@@ -449,6 +450,13 @@ impl Datasets {
             .await
     }
 
+    /// When a webhook last wrote an event or an invitee between runs.
+    pub async fn last_touched(&self) -> Result<Option<DateTime<Utc>>, DbErr> {
+        let events = snapshots::last_touched::<calendly_event::Entity>(&self.db).await?;
+        let invitees = snapshots::last_touched::<calendly_invitee::Entity>(&self.db).await?;
+        Ok(std::cmp::max(events, invitees))
+    }
+
     pub async fn users(&self, s: &Snapshot) -> Result<Vec<calendly_user::Model>, DbErr> {
         calendly_user::Entity::find()
             .filter(visible::<calendly_user::Entity>(s.number))
@@ -536,10 +544,4 @@ impl Datasets {
     pub fn is_failed(run: &pipeline_run::Model) -> bool {
         RunStatus::from_code(&run.status) == Some(RunStatus::Failed)
     }
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

@@ -1,10 +1,13 @@
 //! Reading runs and their logs: the run history staff browse and the live
 //! view of one run.
 
+use std::time::Duration;
+
 use uuid::Uuid;
 
 use super::PipelineService;
 use super::error::PipelineError;
+use super::model::RunStatus;
 use crate::db::entities::{pipeline_log, pipeline_run};
 use crate::db::repo::pipeline as repo;
 
@@ -24,6 +27,26 @@ impl PipelineService {
 
     pub async fn run(&self, id: Uuid) -> Result<Option<pipeline_run::Model>, PipelineError> {
         Ok(repo::find(&self.db, id).await?)
+    }
+
+    /// Waits up to `limit` for the run to end; the run as it then is. Polls
+    /// the row, so it sees a run that another replica executes.
+    pub async fn wait(
+        &self,
+        id: Uuid,
+        limit: Duration,
+    ) -> Result<Option<pipeline_run::Model>, PipelineError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let run = repo::find(&self.db, id).await?;
+            let running = run
+                .as_ref()
+                .is_some_and(|r| RunStatus::from_code(&r.status) == Some(RunStatus::Running));
+            if !running || tokio::time::Instant::now() >= deadline {
+                return Ok(run);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Up to `limit` log lines of a run after the line `after`, oldest first.

@@ -20,6 +20,7 @@ use crate::auth::{AuthDeps, AuthServices, accounts};
 use crate::changes::ChangeSignal;
 use crate::config::Config;
 use crate::db::{self, DbError};
+use crate::export::ExportService;
 use crate::graphql;
 use crate::graphql::response_cache::ResponseCache;
 use crate::http;
@@ -186,6 +187,7 @@ impl Application {
                 service: p.clone(),
                 wire_webhook,
             }));
+            modules.push(Arc::new(modules::Exports));
         } else {
             tracing::warn!("no leads board and no Calendly token configured; the data hub is off");
         }
@@ -207,6 +209,9 @@ impl Application {
             monday,
             tickets,
             calendly,
+            exports: pipeline
+                .as_ref()
+                .map(|p| Arc::new(ExportService::new(p.data()))),
             pipeline,
             #[cfg(feature = "sandbox")]
             sandbox,

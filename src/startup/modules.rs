@@ -12,7 +12,7 @@ use axum::routing::post;
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::http::{HttpState, pipeline as pipeline_routes, webhooks};
+use crate::http::{HttpState, api, pipeline as pipeline_routes, webhooks};
 use crate::outbox;
 use crate::pipeline::PipelineService;
 use crate::tickets::TicketService;
@@ -116,5 +116,22 @@ impl Module for Pipeline {
 
     fn routes(&self) -> Router<HttpState> {
         pipeline_routes::routes()
+    }
+}
+
+/// The data hub's exports: the Monday and Calendly REST routes, compressed
+/// when the caller accepts gzip or zstd.
+pub struct Exports;
+
+impl Module for Exports {
+    fn name(&self) -> &'static str {
+        "exports"
+    }
+
+    fn routes(&self) -> Router<HttpState> {
+        Router::new()
+            .merge(api::leads::routes())
+            .merge(api::calendly::routes())
+            .layer(tower_http::compression::CompressionLayer::new())
     }
 }

@@ -134,7 +134,7 @@ async fn malformed_http_bodies_get_400_not_500() {
     let res = app.get("/no/such/route").await;
     assert_eq!(res.status(), 404);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "NOT_FOUND");
+    assert_eq!(body["error"], "NOT_FOUND");
 }
 
 #[tokio::test]

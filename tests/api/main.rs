@@ -15,6 +15,7 @@ mod auth_sessions;
 mod auth_users;
 mod calendly_client;
 mod cli;
+mod exports;
 mod foundation;
 mod migrations;
 mod monday_client;

@@ -1,10 +1,9 @@
 //! API key rows. Lookups go by the SHA-256 of the presented key.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -52,28 +51,31 @@ pub async fn revoke(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> 
     Ok(res.rows_affected > 0)
 }
 
-/// Records use at `now`, at most once per `min_gap`, so busy keys do not
-/// write on every request. Returns true when this was the key's first use.
-pub async fn touch(
+/// Records `count` requests, the last at `now`. Returns true when these
+/// were the key's first.
+pub async fn record_use(
     db: &impl ConnectionTrait,
     id: Uuid,
     now: DateTime<Utc>,
-    min_gap: chrono::Duration,
+    count: u64,
 ) -> Result<bool, DbErr> {
-    let first = api_key::Entity::update_many()
-        .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-        .filter(api_key::Column::Id.eq(id))
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let update = || {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+            .col_expr(
+                api_key::Column::UsageCount,
+                Expr::col(api_key::Column::UsageCount).add(count),
+            )
+            .filter(api_key::Column::Id.eq(id))
+    };
+    let first = update()
         .filter(api_key::Column::LastUsedAt.is_null())
         .exec(db)
         .await?;
     if first.rows_affected > 0 {
         return Ok(true);
     }
-    api_key::Entity::update_many()
-        .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
-        .filter(api_key::Column::Id.eq(id))
-        .filter(Condition::all().add(api_key::Column::LastUsedAt.lt(now - min_gap)))
-        .exec(db)
-        .await?;
+    update().exec(db).await?;
     Ok(false)
 }

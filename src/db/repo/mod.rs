@@ -13,3 +13,10 @@ pub mod snapshots;
 pub mod tickets;
 pub mod users;
 pub mod webhook_receipts;
+
+/// `s` as a literal inside a LIKE pattern whose escape character is `\`.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,
@@ -74,6 +74,22 @@ pub fn visible<E: Versioned>(published: i64) -> Condition {
 
 fn current<E: Versioned>() -> Condition {
     Condition::all().add(E::valid_to().is_null())
+}
+
+/// The latest `touched_at` of the table, for tables webhooks write.
+pub async fn last_touched<E: Versioned>(
+    db: &impl ConnectionTrait,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let Some(col) = E::touched_at() else {
+        return Ok(None);
+    };
+    let max: Option<Option<DateTime<Utc>>> = E::find()
+        .select_only()
+        .column_as(Expr::expr(Func::max(Expr::col(col))), "m")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten())
 }
 
 /// The newest version of each of `keys`: its hash and the run that wrote it.

@@ -1,0 +1,177 @@
+//! What an API key has spent: its per-minute budget (governor, with the
+//! remaining budget an admin can read) and its request count, which is
+//! gathered in memory and written in batches so a busy key does not write
+//! the database on every request.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
+
+struct KeyBudget {
+    per_minute: u32,
+    limiter: Arc<Limiter>,
+    /// The budget left after the last request, and when that was.
+    last: (u32, Instant),
+}
+
+/// One governor limiter per key id, each with that key's own quota. Keys are
+/// few (admin-created), so a map of direct limiters stays small.
+#[derive(Default)]
+pub struct KeyLimiter {
+    limiters: Mutex<HashMap<Uuid, KeyBudget>>,
+}
+
+impl KeyLimiter {
+    /// Takes one request from the key's budget, or says how long to wait.
+    pub fn check(&self, key_id: Uuid, per_minute: u32) -> Result<(), AppError> {
+        let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(key_id).or_insert_with(|| budget(per_minute));
+        if entry.per_minute != per_minute {
+            *entry = budget(per_minute);
+        }
+        match entry.limiter.check() {
+            Ok(state) => {
+                entry.last = (state.remaining_burst_capacity(), Instant::now());
+                Ok(())
+            }
+            Err(not_until) => {
+                entry.last = (0, Instant::now());
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(AppError::RateLimited {
+                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                })
+            }
+        }
+    }
+
+    /// Requests the key may make right now: what its last request left,
+    /// plus what the quota has replenished since (one per `60 / limit` s).
+    pub fn remaining(&self, key_id: Uuid, per_minute: u32) -> u32 {
+        let map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(b) = map.get(&key_id).filter(|b| b.per_minute == per_minute) else {
+            return per_minute;
+        };
+        let (left, at) = b.last;
+        let per_request = 60.0 / f64::from(per_minute.max(1));
+        let refilled = (at.elapsed().as_secs_f64() / per_request).floor() as u64;
+        (u64::from(left) + refilled).min(u64::from(per_minute)) as u32
+    }
+
+    pub fn forget(&self, key_id: Uuid) {
+        self.limiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key_id);
+    }
+}
+
+fn budget(per_minute: u32) -> KeyBudget {
+    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    KeyBudget {
+        per_minute,
+        limiter: Arc::new(RateLimiter::direct(Quota::per_minute(n)).with_middleware()),
+        last: (per_minute, Instant::now()),
+    }
+}
+
+/// Requests counted since the key's count was last written.
+struct Pending {
+    count: u64,
+    since: Instant,
+}
+
+/// Counts requests per key between writes. `record` says when a write is
+/// due; the count shown adds what is not written yet, so this replica's
+/// readers always see every request it served.
+pub struct UsageCounter {
+    every: Duration,
+    pending: Mutex<HashMap<Uuid, Pending>>,
+}
+
+impl UsageCounter {
+    pub fn new(every: Duration) -> Self {
+        Self {
+            every,
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request. Returns the requests to write now, when the key
+    /// has not been written for `every`; the caller writes them.
+    pub fn record(&self, key_id: Uuid) -> Option<u64> {
+        let mut map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let p = map.entry(key_id).or_insert_with(|| Pending {
+            count: 0,
+            since: Instant::now() - self.every,
+        });
+        p.count += 1;
+        if p.since.elapsed() < self.every {
+            return None;
+        }
+        let due = p.count;
+        p.count = 0;
+        p.since = Instant::now();
+        Some(due)
+    }
+
+    /// Gives back a batch whose write failed, so it is written next time.
+    pub fn restore(&self, key_id: Uuid, count: u64) {
+        let mut map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = map.get_mut(&key_id) {
+            p.count += count;
+        }
+    }
+
+    /// Requests counted here and not yet written.
+    pub fn unwritten(&self, key_id: Uuid) -> u64 {
+        let map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&key_id).map_or(0, |p| p.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_refuses_past_the_quota_with_a_wait() {
+        let l = KeyLimiter::default();
+        let id = Uuid::new_v4();
+        assert_eq!(l.remaining(id, 2), 2, "an unused key has its whole budget");
+        assert!(l.check(id, 2).is_ok());
+        assert_eq!(l.remaining(id, 2), 1);
+        assert!(l.check(id, 2).is_ok());
+        assert_eq!(l.remaining(id, 2), 0);
+        match l.check(id, 2) {
+            Err(AppError::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        assert!(l.check(Uuid::new_v4(), 2).is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn usage_is_written_in_batches_and_never_lost() {
+        let c = UsageCounter::new(Duration::from_secs(3600));
+        let id = Uuid::new_v4();
+        assert_eq!(c.record(id), Some(1), "the first request is written");
+        assert_eq!(c.record(id), None);
+        assert_eq!(c.record(id), None);
+        assert_eq!(c.unwritten(id), 2);
+        c.restore(id, 5);
+        assert_eq!(c.unwritten(id), 7, "a failed write is kept");
+        let now = UsageCounter::new(Duration::ZERO);
+        assert_eq!(now.record(id), Some(1));
+        assert_eq!(now.record(id), Some(1));
+    }
+}

@@ -1,0 +1,62 @@
+//! An export that starts before a run publishes finishes on the snapshot it
+//! started on: it never mixes two.
+
+use futures_util::StreamExt;
+
+use super::hub;
+use bridgeboard::export::Cell;
+use bridgeboard::export::leads::LeadQuery;
+
+#[tokio::test]
+async fn an_export_in_flight_keeps_its_snapshot_while_a_run_publishes() {
+    // Three pages of leads: the change lands in the last one.
+    let (sandbox, app, admin) = hub(5_000, 5).await;
+    let exports = app.state.exports.clone().unwrap();
+    let monday = sandbox.monday();
+    let ids = monday.board_item_ids(sandbox.leads_board_id());
+    let last = ids.iter().max().unwrap().to_string();
+    let old_name = monday.item_json(last.parse().unwrap()).unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut table = exports.leads(&LeadQuery::default()).await.unwrap();
+    let started_on = table.snapshot.number;
+    let first = table.pages.next().await.unwrap().unwrap();
+    assert!(first.len() < ids.len(), "the export is mid-way");
+
+    monday
+        .staff_rename(last.parse().unwrap(), "Renamed meanwhile")
+        .unwrap();
+    let run = app.run_pipeline(&admin, "FULL").await;
+    crate::pipeline::assert_succeeded(&run);
+    assert!(run["number"].as_i64().unwrap() > started_on);
+
+    let mut rows = first;
+    while let Some(page) = table.pages.next().await {
+        rows.extend(page.unwrap());
+    }
+    assert_eq!(rows.len(), ids.len(), "every lead once");
+    let ours = rows
+        .iter()
+        .find(|r| r[0] == Cell::Text(last.clone()))
+        .unwrap();
+    assert_eq!(
+        ours[1],
+        Cell::Text(old_name),
+        "the old snapshot, to the end"
+    );
+
+    let fresh = exports.leads(&LeadQuery::default()).await.unwrap();
+    assert!(fresh.snapshot.number > started_on);
+    let rows: Vec<_> = fresh
+        .pages
+        .flat_map(|p| futures_util::stream::iter(p.unwrap()))
+        .collect()
+        .await;
+    let ours = rows
+        .iter()
+        .find(|r| r[0] == Cell::Text(last.clone()))
+        .unwrap();
+    assert_eq!(ours[1], Cell::Text("Renamed meanwhile".into()));
+}

@@ -236,12 +236,17 @@ async fn leads(args: &Args) -> anyhow::Result<()> {
             .monday
             .as_ref()
             .map_or(0.0, |m| m.budget_waited().as_secs_f64());
-        let ideal = work + forced_wait(cost, budget);
+        // The run cannot end before the last window opens, and after it
+        // still has the work that window's share of the complexity costs.
+        let windows = forced_wait(cost, budget).as_secs() / 60;
+        let left = cost.saturating_sub(windows * budget) as f64 / cost.max(1) as f64;
+        let ideal = forced_wait(cost, budget) + work.mul_f64(left);
         println!(
-            "budget {budget}/min: {:.2} s, ideal {:.2} s (the work plus {} forced windows), ratio {:.3}; 429s: {}; waited {waited:.1} s; fetched {}",
+            "budget {budget}/min: {:.2} s, ideal {:.2} s ({} forced windows, then the work of the last {:.0}%), ratio {:.3}; 429s: {}; waited {waited:.1} s; fetched {}",
             t.as_secs_f64(),
             ideal.as_secs_f64(),
-            forced_wait(cost, budget).as_secs() / 60,
+            windows,
+            100.0 * left,
             t.as_secs_f64() / ideal.as_secs_f64(),
             sim.budget_refusals() - before,
             stream(&stats, "leads")["fetched"],

@@ -64,6 +64,17 @@ impl ExportService {
     /// One Calendly dataset of the published snapshot.
     pub async fn calendly(&self, set: Dataset, q: &CalendlyQuery) -> Result<Table, ExportError> {
         let s = self.snapshot().await?;
+        self.calendly_on(s, set, q).await
+    }
+
+    /// One Calendly dataset of snapshot `s`, so that several datasets of one
+    /// answer come from one snapshot.
+    pub async fn calendly_on(
+        &self,
+        s: Snapshot,
+        set: Dataset,
+        q: &CalendlyQuery,
+    ) -> Result<Table, ExportError> {
         let (columns, pages) = match set {
             Dataset::Users => (
                 users_columns(),
@@ -146,6 +157,9 @@ impl ExportService {
             let mut after = None;
             loop {
                 let (events, more) = data.events(&s, &f, after.clone(), PAGE_ROWS).await?;
+                if data.snapshot_at(s.number).await?.is_none() {
+                    Err(ExportError::SnapshotGone(s.number))?;
+                }
                 after = events.last().and_then(|e| Some((e.start_time?, e.uri.clone())));
                 let rows: Vec<Row> = events.into_iter().map(|e| event_row(e, &types)).collect();
                 yield rows;
@@ -162,6 +176,9 @@ impl ExportService {
             let mut after = None;
             loop {
                 let (invitees, more) = data.invitees(&s, &f, after.clone(), PAGE_ROWS).await?;
+                if data.snapshot_at(s.number).await?.is_none() {
+                    Err(ExportError::SnapshotGone(s.number))?;
+                }
                 after = invitees.last().and_then(|i| Some((i.created_at?, i.uri.clone())));
                 let rows: Vec<Row> = invitees.into_iter().map(invitee_row).collect();
                 yield rows;

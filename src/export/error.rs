@@ -12,6 +12,9 @@ pub enum ExportError {
     },
     #[error("{0}")]
     BadFilter(String),
+    /// The snapshot an export was reading was pruned under it.
+    #[error("snapshot {0} was replaced twice during the export")]
+    SnapshotGone(i64),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("parquet: {0}")]

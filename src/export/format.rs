@@ -55,7 +55,7 @@ pub fn csv(columns: Vec<Column>, mut pages: Pages) -> Chunks {
         let header = csv_line(columns.iter().map(|c| Some(c.name.as_str())))?;
         yield Bytes::from(header);
         while let Some(page) = pages.next().await {
-            let mut w = ::csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
+            let mut w = ::csv::Writer::from_writer(Vec::with_capacity(512 * 1024));
             for row in page? {
                 w.write_record(row.iter().map(|c| c.as_text().unwrap_or_default().into_owned()))
                     .map_err(|e| ExportError::Encode(e.to_string()))?;

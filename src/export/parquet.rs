@@ -18,8 +18,8 @@ use super::format::Chunks;
 use super::{Cell, Column, ExportError, Kind, Pages, Row};
 
 /// Rows per row group: large enough for good compression and fast scans,
-/// small enough that one group's buffers stay a few megabytes.
-const GROUP_ROWS: usize = 50_000;
+/// small enough that the rows a group gathers stay a few megabytes.
+const GROUP_ROWS: usize = 16_384;
 
 /// The file's bytes so far; the stream takes them after every row group.
 #[derive(Clone, Default)]

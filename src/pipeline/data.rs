@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use super::model::RunStatus;
@@ -44,6 +44,16 @@ pub struct LeadFilter {
     pub search: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
     pub has_meetings: Option<bool>,
+}
+
+/// A page of leads as an export reads it (see `Datasets::lead_export_page`).
+#[derive(Clone, Debug, Default)]
+pub struct LeadPage {
+    /// `[[item id, name, group id, email key, {column values}], …]`.
+    pub json: String,
+    /// The last item id of the page.
+    pub last: Option<String>,
+    pub count: u64,
 }
 
 /// A meeting: an invitee and the event it booked.
@@ -156,8 +166,18 @@ impl Datasets {
             .map(|x| x.group_id))
     }
 
-    fn lead_condition(&self, s: &Snapshot, f: &LeadFilter, group_id: Option<&str>) -> Condition {
+    /// The leads a filter selects, after the item `after` when given.
+    fn lead_condition(
+        &self,
+        s: &Snapshot,
+        f: &LeadFilter,
+        group_id: Option<&str>,
+        after: Option<&str>,
+    ) -> Condition {
         let mut c = visible::<lead::Entity>(s.number);
+        if let Some(a) = after {
+            c = c.add(lead::Column::ItemId.gt(a));
+        }
         if let Some(g) = group_id {
             c = c.add(lead::Column::GroupId.eq(g));
         }
@@ -206,10 +226,7 @@ impl Datasets {
         after: Option<&str>,
         limit: u64,
     ) -> Result<(Vec<lead::Model>, bool), DbErr> {
-        let mut c = self.lead_condition(s, f, group_id);
-        if let Some(a) = after {
-            c = c.add(lead::Column::ItemId.gt(a));
-        }
+        let c = self.lead_condition(s, f, group_id, after);
         let mut rows = lead::Entity::find()
             .filter(c)
             .order_by_asc(lead::Column::ItemId)
@@ -219,6 +236,123 @@ impl Datasets {
         let more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         Ok((rows, more))
+    }
+
+    /// Up to `limit` leads after the item `after`, as one JSON text
+    /// `[[item id, name, group id, email key, {column values}], …]` (in no
+    /// promised order), with the greatest item id and how many there are.
+    /// The database builds the page: one value to fetch instead of a row
+    /// per lead, which is what makes a million-row export fast on both
+    /// drivers.
+    pub async fn lead_export_page(
+        &self,
+        s: &Snapshot,
+        f: &LeadFilter,
+        group_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<LeadPage, DbErr> {
+        let c = self.lead_condition(s, f, group_id, after);
+        let inner = Query::select()
+            .columns([
+                lead::Column::ItemId,
+                lead::Column::Name,
+                lead::Column::GroupId,
+                lead::Column::EmailKey,
+                lead::Column::ColumnValues,
+            ])
+            .from(lead::Entity)
+            .cond_where(c)
+            .order_by(lead::Column::ItemId, Order::Asc)
+            .limit(limit)
+            .to_owned();
+        let backend = self.db.get_database_backend();
+        let inner = backend.build(&inner);
+        // The stored column values are JSON already (we wrote them): they
+        // are spliced in as they are, not parsed again.
+        let page = match backend {
+            DbBackend::Postgres => {
+                "'[' || string_agg(rtrim(json_build_array(item_id, name, group_id, email_key)::text, ']') \
+                 || ',' || column_values || ']', ',') || ']'"
+            }
+            _ => {
+                "'[' || group_concat(rtrim(json_array(item_id, name, group_id, email_key), ']') \
+                 || ',' || column_values || ']', ',') || ']'"
+            }
+        };
+        let sql = format!(
+            "SELECT {page} AS page, MAX(item_id) AS last, COUNT(*) AS n FROM ({}) AS p",
+            inner.sql
+        );
+        let stmt = Statement { sql, ..inner };
+        let Some(row) = self.db.query_one_raw(stmt).await? else {
+            return Ok(LeadPage::default());
+        };
+        Ok(LeadPage {
+            json: row
+                .try_get::<Option<String>>("", "page")?
+                .unwrap_or_default(),
+            last: row.try_get::<Option<String>>("", "last")?,
+            count: u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
+        })
+    }
+
+    /// The origin of each of `email_keys` that has one: the mapped label of
+    /// the event type its first meeting booked. Nothing to look up when no
+    /// origin map is configured.
+    pub async fn origins(
+        &self,
+        s: &Snapshot,
+        email_keys: &[String],
+        types: &HashMap<String, calendly_event_type::Model>,
+    ) -> Result<HashMap<String, String>, DbErr> {
+        if email_keys.is_empty() || self.cfg.origin_map.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let invitees: Vec<(Option<String>, String, Option<DateTime<Utc>>)> =
+            calendly_invitee::Entity::find()
+                .select_only()
+                .columns([
+                    calendly_invitee::Column::EmailKey,
+                    calendly_invitee::Column::EventUri,
+                    calendly_invitee::Column::CreatedAt,
+                ])
+                .filter(visible::<calendly_invitee::Entity>(s.number))
+                .filter(calendly_invitee::Column::EmailKey.is_in(email_keys.iter().cloned()))
+                .order_by_asc(calendly_invitee::Column::CreatedAt)
+                .order_by_asc(calendly_invitee::Column::Uri)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+        // The first booking per email, as `meetings` orders them.
+        let mut first: HashMap<String, (Option<DateTime<Utc>>, String)> = HashMap::new();
+        for (key, event, created) in invitees {
+            let Some(key) = key else { continue };
+            first.entry(key).or_insert((created, event));
+        }
+        let uris: Vec<String> = first.values().map(|(_, e)| e.clone()).collect();
+        let event_types: HashMap<String, String> = calendly_event::Entity::find()
+            .select_only()
+            .columns([
+                calendly_event::Column::Uri,
+                calendly_event::Column::EventTypeUri,
+            ])
+            .filter(visible::<calendly_event::Entity>(s.number))
+            .filter(calendly_event::Column::Uri.is_in(uris))
+            .into_tuple::<(String, Option<String>)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|(uri, t)| Some((uri, t?)))
+            .collect();
+        Ok(first
+            .into_iter()
+            .filter_map(|(key, (_, event))| {
+                let t = types.get(event_types.get(&event)?)?;
+                let label = self.cfg.origin_of(t.name.as_deref(), t.slug.as_deref())?;
+                Some((key, label.to_owned()))
+            })
+            .collect())
     }
 
     /// The meetings of each email (trimmed, lower-cased), in one query for

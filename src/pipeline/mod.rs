@@ -342,12 +342,26 @@ impl PipelineService {
             // Undone while still RUNNING, so no other run can start meanwhile.
             discard_run(&self.db, run.number).await?;
         }
+        // The last line goes in before the run ends: whoever sees the run
+        // ended (the live log) then finds it.
+        if let Some(ctx) = ctx {
+            let line = match &error {
+                Some(e) => format!("run {} failed: {e}", run.number),
+                None => format!("run {} {}", run.number, status.code().to_lowercase()),
+            };
+            let level = if error.is_some() { "ERROR" } else { "INFO" };
+            ctx.log(level, None, line).await;
+        }
         let ended =
             repo::finish(&self.db, run.id, status.code(), error.clone(), stats, now).await?;
         if !ended {
             // Another replica ended it (it thought this process dead); what
             // this run wrote must not publish.
             tracing::warn!(run = %run.id, "the run was ended elsewhere; discarding its writes");
+            if let Some(ctx) = ctx {
+                let line = "the run had been ended elsewhere; its writes are discarded";
+                ctx.log("WARN", None, line.to_owned()).await;
+            }
             discard_run(&self.db, run.number).await?;
             self.cancels
                 .lock()
@@ -359,14 +373,6 @@ impl PipelineService {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&run.id);
-        if let Some(ctx) = ctx {
-            let line = match &error {
-                Some(e) => format!("run {} failed: {e}", run.number),
-                None => format!("run {} {}", run.number, status.code().to_lowercase()),
-            };
-            let level = if error.is_some() { "ERROR" } else { "INFO" };
-            ctx.log(level, None, line).await;
-        }
         if status == RunStatus::Succeeded {
             // Exports may still read the snapshot this one replaced.
             if let Some(prev) = repo::succeeded_before(&self.db, run.number).await? {

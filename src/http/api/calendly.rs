@@ -181,10 +181,10 @@ async fn rows_as_objects(table: Table) -> Result<Vec<Value>, AppError> {
     Ok(out)
 }
 
-/// The user our Calendly token belongs to.
-async fn current_user(svc: &ExportService) -> Result<Value, AppError> {
+/// The user our Calendly token belongs to, in snapshot `s`.
+async fn current_user(svc: &ExportService, s: &Snapshot) -> Result<Value, AppError> {
     let users = rows_as_objects(
-        svc.calendly(Dataset::Users, &CalendlyQuery::default())
+        svc.calendly_on(s.clone(), Dataset::Users, &CalendlyQuery::default())
             .await?,
     )
     .await?;
@@ -245,7 +245,8 @@ pub async fn user_info(
     Params(p): Params<CalendlyParams>,
 ) -> Result<Response, AppError> {
     prepare(&app, &who, &p).await?;
-    let user = current_user(service(&app)?).await?;
+    let svc = service(&app)?;
+    let user = current_user(svc, &svc.snapshot().await?).await?;
     Ok(json_status(StatusCode::OK, user))
 }
 
@@ -329,28 +330,26 @@ pub async fn comprehensive(
     prepare(&app, &who, &p).await?;
     let svc = service(&app)?;
     let q = p.query()?;
+    let snapshot = svc.snapshot().await?;
     let mut sections = Vec::new();
-    let mut snapshot = None;
     for (set, key) in [
         (Dataset::Members, "organization_members"),
         (Dataset::EventTypes, "event_types"),
         (Dataset::Events, "events"),
         (Dataset::Invitees, "invitees"),
     ] {
-        let t = svc.calendly(set, &q).await?;
-        snapshot.get_or_insert(t.snapshot.clone());
+        let t = svc.calendly_on(snapshot.clone(), set, &q).await?;
         sections.push(Section {
             key: key.to_owned(),
             columns: t.columns,
             pages: t.pages,
         });
     }
-    let snapshot = snapshot.unwrap_or(svc.snapshot().await?);
     let id = identity(svc, "comprehensive", &snapshot, &p).await?;
     if let Some(r) = download::not_modified(&headers, &id) {
         return Ok(r);
     }
-    let user = current_user(svc).await?;
+    let user = current_user(svc, &snapshot).await?;
     let mut head = Map::new();
     head.insert("user_info".into(), user.clone());
     head.insert("user_data".into(), user);
@@ -459,10 +458,11 @@ pub async fn session_part(
     RoleGuard::staff().allows(&who)?;
     let p = CalendlyParams::default();
     match part.as_str() {
-        "user" => Ok(json_status(
-            StatusCode::OK,
-            current_user(service(&app)?).await?,
-        )),
+        "user" => {
+            let svc = service(&app)?;
+            let user = current_user(svc, &svc.snapshot().await?).await?;
+            Ok(json_status(StatusCode::OK, user))
+        }
         "summary" => {
             let svc = service(&app)?;
             let s = svc.snapshot().await?;

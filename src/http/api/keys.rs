@@ -293,7 +293,8 @@ pub async fn code_examples(
         .to_owned();
     let level = match &who {
         crate::auth::Identity::ApiKey { permission, .. } => permission_to_db(*permission),
-        _ => "admin",
+        crate::auth::Identity::Staff { role, .. } => crate::auth::session::role_to_db(*role),
+        _ => "none",
     };
     Ok(json_status(
         StatusCode::OK,
@@ -301,11 +302,11 @@ pub async fn code_examples(
             "base_url": base,
             "permission": level,
             "curl": {
-                "combined_csv": format!("curl -H 'X-API-Key: $BRIDGEBOARD_KEY' -o leads.csv {base}/api/combined_csv"),
-                "group_csv": format!("curl -H 'X-API-Key: $BRIDGEBOARD_KEY' -o won.csv {base}/api/group_csv/won"),
-                "parquet": format!("curl -H 'X-API-Key: $BRIDGEBOARD_KEY' -o leads.parquet {base}/api/export/leads.parquet"),
-                "calendly_events": format!("curl -H 'X-API-Key: $BRIDGEBOARD_KEY' {base}/api/calendly/events"),
-                "start_pipeline": format!("curl -H 'X-API-Key: $BRIDGEBOARD_KEY' {base}/force_start_pipeline"),
+                "combined_csv": format!("curl -H \"X-API-Key: $BRIDGEBOARD_KEY\" -o leads.csv {base}/api/combined_csv"),
+                "group_csv": format!("curl -H \"X-API-Key: $BRIDGEBOARD_KEY\" -o won.csv {base}/api/group_csv/won"),
+                "parquet": format!("curl -H \"X-API-Key: $BRIDGEBOARD_KEY\" -o leads.parquet {base}/api/export/leads.parquet"),
+                "calendly_events": format!("curl -H \"X-API-Key: $BRIDGEBOARD_KEY\" {base}/api/calendly/events"),
+                "start_pipeline": format!("curl -H \"X-API-Key: $BRIDGEBOARD_KEY\" {base}/force_start_pipeline"),
             },
             "python": format!(
                 "import os, requests\n\nBASE = \"{base}\"\nHEADERS = {{\"X-API-Key\": os.environ[\"BRIDGEBOARD_KEY\"]}}\n\nr = requests.get(f\"{{BASE}}/api/json\", headers=HEADERS, timeout=60)\nif r.status_code == 429:\n    print(\"rate limited; retry in\", r.headers[\"Retry-After\"], \"s\")\nr.raise_for_status()\nleads_by_group = r.json()\n"

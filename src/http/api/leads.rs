@@ -81,18 +81,33 @@ impl LeadParams {
     }
 }
 
+/// A time filter: RFC 3339, or a date (midnight UTC), in years 1 to 9999
+/// (what every database we run on can compare).
 pub fn parse_since(v: &str) -> Result<DateTime<Utc>, AppError> {
+    use chrono::Datelike;
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        .ok()
+        .or_else(|| {
+            v.parse::<NaiveDate>()
+                .ok()
+                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
         })
-        .map_err(|_| {
+        .filter(|t| (1..=9999).contains(&t.year()))
+        .ok_or_else(|| {
             AppError::bad_request(format!(
                 "updated_since must be an RFC 3339 time or a YYYY-MM-DD date, not {v:?}"
             ))
         })
+}
+
+/// What an answer depends on besides the snapshot: the filters, and the
+/// Calendly writes webhooks make between runs (a lead's `origin`).
+async fn parts(app: &AppState, p: &LeadParams, format: Format) -> Result<Vec<String>, AppError> {
+    let mut parts = p.parts(format);
+    let touched = service(app)?.calendly_touched().await?;
+    parts.push(touched.map(|t| t.to_rfc3339()).unwrap_or_default());
+    Ok(parts)
 }
 
 fn service(app: &AppState) -> Result<&ExportService, AppError> {
@@ -133,7 +148,7 @@ async fn table_response(
     let id = Identity {
         route,
         snapshot: &snapshot,
-        parts: p.parts(format),
+        parts: parts(app, p, format).await?,
     };
     if let Some(r) = download::not_modified(headers, &id) {
         return Ok(r);
@@ -205,7 +220,7 @@ pub async fn grouped_json(
     let id = Identity {
         route: "json",
         snapshot: &snapshot,
-        parts: p.parts(Format::Json),
+        parts: parts(&app, &p, Format::Json).await?,
     };
     if let Some(r) = download::not_modified(&headers, &id) {
         return Ok(r);

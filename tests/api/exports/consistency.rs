@@ -60,3 +60,34 @@ async fn an_export_in_flight_keeps_its_snapshot_while_a_run_publishes() {
         .unwrap();
     assert_eq!(ours[1], Cell::Text("Renamed meanwhile".into()));
 }
+
+#[tokio::test]
+async fn an_export_outlived_by_two_publishes_stops_rather_than_miss_rows() {
+    // Eight pages: more than the export reads ahead.
+    let (sandbox, app, admin) = hub(16_000, 5).await;
+    let exports = app.state.exports.clone().unwrap();
+    let mut table = exports.leads(&LeadQuery::default()).await.unwrap();
+    assert!(table.pages.next().await.unwrap().is_ok());
+    // Two runs publish (each with a change, so the old versions go).
+    let monday = sandbox.monday();
+    let last = *monday
+        .board_item_ids(sandbox.leads_board_id())
+        .iter()
+        .max()
+        .unwrap();
+    for name in ["First rename", "Second rename"] {
+        monday.staff_rename(last, name).unwrap();
+        crate::pipeline::assert_succeeded(&app.run_pipeline(&admin, "FULL").await);
+    }
+    let mut outcome = Vec::new();
+    while let Some(page) = table.pages.next().await {
+        outcome.push(page.map(|p| p.len()));
+    }
+    assert!(
+        matches!(
+            outcome.last(),
+            Some(Err(bridgeboard::export::ExportError::SnapshotGone(_)))
+        ),
+        "{outcome:?}"
+    );
+}

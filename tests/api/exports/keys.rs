@@ -129,6 +129,13 @@ async fn only_admins_manage_keys_and_every_level_reads() {
                 .contains(&format!("{}/api/combined_csv", app.address))
         );
         assert!(snippets["pandas"].as_str().unwrap().contains("read_csv"));
+        assert!(
+            snippets["curl"]["parquet"]
+                .as_str()
+                .unwrap()
+                .contains(r#"-H "X-API-Key: $BRIDGEBOARD_KEY""#),
+            "the shell expands the key: {snippets}"
+        );
     }
     let made = json_of(create(&app, ("key", &admin_key), body).await, 201).await;
     assert_eq!(made["permission"], "standard");

@@ -156,6 +156,8 @@ async fn groups_filters_and_bad_parameters() {
     for bad in [
         "/api/combined_csv?updated_since=yesterday",
         "/api/export/leads.parquet?updated_since=2026-13-45",
+        "/api/combined_csv?updated_since=0000-01-01",
+        "/api/json?updated_since=-5000-01-01T00:00:00Z",
     ] {
         let body = json_of(app.get_key(&reader, bad).await, 400).await;
         assert_eq!(body["error"], "BAD_USER_INPUT", "{bad}");

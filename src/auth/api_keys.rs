@@ -212,6 +212,26 @@ impl ApiKeyService {
             .ok_or_else(|| AppError::NotFound("no such API key".to_owned()))
     }
 
+    /// Writes every request counted and not yet written. A key used in a
+    /// burst and then left alone would otherwise keep its last counts in
+    /// memory only.
+    pub async fn flush_usage(&self) {
+        for (id, count) in self.usage.drain() {
+            if let Err(e) = repo::record_use(&self.db, id, Utc::now(), count).await {
+                self.usage.restore(id, count);
+                tracing::warn!(error = %e, "cannot record an API key's use");
+            }
+        }
+    }
+
+    /// Flushes the usage counts every few seconds, for as long as it runs.
+    pub async fn run_usage_flush(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(USAGE_WRITE_EVERY).await;
+            self.flush_usage().await;
+        }
+    }
+
     /// Requests made with the key, including those this replica has not
     /// written yet.
     pub fn usage_count(&self, row: &api_key::Model) -> i64 {

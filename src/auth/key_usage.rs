@@ -125,6 +125,20 @@ impl UsageCounter {
         Some(due)
     }
 
+    /// Every count not written yet, taken for writing (a periodic flush, and
+    /// once more at shutdown).
+    pub fn drain(&self) -> Vec<(Uuid, u64)> {
+        let mut map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter_mut()
+            .filter(|(_, p)| p.count > 0)
+            .map(|(id, p)| {
+                let due = std::mem::take(&mut p.count);
+                p.since = Instant::now();
+                (*id, due)
+            })
+            .collect()
+    }
+
     /// Gives back a batch whose write failed, so it is written next time.
     pub fn restore(&self, key_id: Uuid, count: u64) {
         let mut map = self.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -170,6 +184,9 @@ mod tests {
         assert_eq!(c.unwritten(id), 2);
         c.restore(id, 5);
         assert_eq!(c.unwritten(id), 7, "a failed write is kept");
+        assert_eq!(c.drain(), vec![(id, 7)], "a flush takes what is left");
+        assert_eq!(c.unwritten(id), 0);
+        assert!(c.drain().is_empty());
         let now = UsageCounter::new(Duration::ZERO);
         assert_eq!(now.record(id), Some(1));
         assert_eq!(now.record(id), Some(1));

@@ -250,6 +250,7 @@ impl Application {
         // Dropped with this future: a server that is stopped (or whose task
         // is aborted) takes its background work with it.
         let _workers = AbortOnDrop(self.spawn_workers());
+        let api_keys = self.state.api_keys.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -262,7 +263,7 @@ impl Application {
             tracing::info!("shutting down");
             let _ = tx.send(());
         });
-        tokio::select! {
+        let served = tokio::select! {
             res = server => res,
             () = async {
                 let _ = rx.await;
@@ -271,7 +272,9 @@ impl Application {
                 tracing::warn!("shutdown grace period over; closing remaining connections");
                 Ok(())
             }
-        }
+        };
+        api_keys.flush_usage().await;
+        served
     }
 
     /// Every module's workers, and one outbox worker for all their kinds.
@@ -291,6 +294,7 @@ impl Application {
         if !outbox.is_empty() {
             workers.push(tokio::spawn(Arc::new(outbox).run()));
         }
+        workers.push(tokio::spawn(state.api_keys.clone().run_usage_flush()));
         workers
     }
 }

@@ -220,3 +220,22 @@ async fn expire(app: &TestApp, id: &str) {
     row.expires_at = Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
     row.update(&db).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_burst_of_use_reaches_the_database_without_more_requests() {
+    use bridgeboard::db::entities::api_key;
+    use sea_orm::EntityTrait;
+    let app = auth_app(&[]).await;
+    let admin = app.login_admin().await;
+    let k = key(&app, &admin, "READ_ONLY", 100).await;
+    for _ in 0..4 {
+        json_of(app.get_key(&k, "/api/auth/verify").await, 200).await;
+    }
+    // Then nothing: the periodic flush writes what the first write left.
+    let db = app.db.connect().await;
+    crate::helpers::eventually("the count to be written", || async {
+        let rows = api_key::Entity::find().all(&db).await.unwrap();
+        (rows.len() == 1 && rows[0].usage_count == 4).then_some(())
+    })
+    .await;
+}

@@ -10,8 +10,6 @@ pub enum ExportError {
         group: String,
         available: Vec<String>,
     },
-    #[error("{0}")]
-    BadFilter(String),
     /// The snapshot an export was reading was pruned under it.
     #[error("snapshot {0} was replaced twice during the export")]
     SnapshotGone(i64),
@@ -27,7 +25,6 @@ impl From<ExportError> for AppError {
     fn from(e: ExportError) -> Self {
         match e {
             ExportError::UnknownGroup { .. } => AppError::NotFound(e.to_string()),
-            ExportError::BadFilter(m) => AppError::BadRequest(m),
             other => AppError::internal(other),
         }
     }

@@ -45,7 +45,7 @@ pub fn write(table: Table, format: Format) -> Chunks {
     match format {
         Format::Csv => csv(table.columns, table.pages),
         Format::Jsonl => jsonl(table.columns, table.pages),
-        Format::Json => json_array(table.columns, table.pages, "[", "]"),
+        Format::Json => json_array(table.columns, table.pages),
         Format::Parquet => parquet::write(table.columns, table.pages),
     }
 }
@@ -107,16 +107,10 @@ pub fn jsonl(columns: Vec<Column>, mut pages: Pages) -> Chunks {
     })
 }
 
-/// `open`, the rows as a JSON array's elements, then `close`: an array, or
-/// an array inside an object the caller opens and closes.
-pub fn json_array(
-    columns: Vec<Column>,
-    mut pages: Pages,
-    open: &'static str,
-    close: &'static str,
-) -> Chunks {
+/// The rows as a JSON array of objects.
+pub fn json_array(columns: Vec<Column>, mut pages: Pages) -> Chunks {
     Box::pin(async_stream::try_stream! {
-        yield Bytes::from_static(open.as_bytes());
+        yield Bytes::from_static(b"[");
         let mut first = true;
         while let Some(page) = pages.next().await {
             let mut buf = Vec::with_capacity(64 * 1024);
@@ -130,7 +124,7 @@ pub fn json_array(
             }
             yield Bytes::from(buf);
         }
-        yield Bytes::from_static(close.as_bytes());
+        yield Bytes::from_static(b"]");
     })
 }
 
@@ -142,7 +136,7 @@ pub fn json_object(columns: Vec<Column>, tables: Vec<(String, Pages)>) -> Chunks
             let key = serde_json::to_string(&name).map_err(|e| ExportError::Encode(e.to_string()))?;
             let sep = if i == 0 { "" } else { "," };
             yield Bytes::from(format!("{sep}{key}:"));
-            let mut inner = json_array(columns.clone(), pages, "[", "]");
+            let mut inner = json_array(columns.clone(), pages);
             while let Some(chunk) = inner.next().await {
                 yield chunk?;
             }
@@ -245,7 +239,7 @@ mod tests {
                 vec![vec![Cell::Text("y".into()), Cell::Number(2.0, "2".into())]],
             ])
         };
-        let raw = text(json_array(cols(), rows(), "[", "]")).await;
+        let raw = text(json_array(cols(), rows())).await;
         assert!(
             raw.starts_with(r#"[{"Name":"x","Deal":null}"#),
             "keys in column order: {raw}"

@@ -122,6 +122,10 @@ pub async fn connect_counted(
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // 512 KiB of pages per connection, not SQLite's 2 MiB: a
+                // long scan fills every connection's cache and keeps it,
+                // and the OS page cache serves re-reads as fast.
+                .pragma("cache_size", "-512")
         });
     }
     let mut db = Database::connect(opt).await.map_err(DbError::Connect)?;

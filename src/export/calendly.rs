@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Cell, Column, ExportError, ExportService, Kind, PAGE_ROWS, Pages, Row, Table};
+use super::{Column, ExportError, ExportService, Kind, PAGE_ROWS, Page, Pages, Table};
 use crate::db::entities::{
     calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
 };
@@ -56,8 +56,17 @@ fn cols(spec: &[(&str, Kind)]) -> Vec<Column> {
     spec.iter().map(|(n, k)| Column::new(*n, *k)).collect()
 }
 
-fn one_page(rows: Vec<Row>) -> Pages {
-    Box::pin(futures_util::stream::iter([Ok(rows)]))
+/// Models as one page of rows `width` cells wide, each written by `row`.
+fn page<T>(width: usize, items: Vec<T>, row: impl Fn(&mut Page, T)) -> Page {
+    let mut p = Page::new(width, items.len());
+    for item in items {
+        row(&mut p, item);
+    }
+    p
+}
+
+fn one_page(page: Page) -> Pages {
+    Box::pin(futures_util::stream::iter([Ok(page)]))
 }
 
 impl ExportService {
@@ -78,36 +87,27 @@ impl ExportService {
         let (columns, pages) = match set {
             Dataset::Users => (
                 users_columns(),
-                one_page(
-                    self.data
-                        .users(&s)
-                        .await?
-                        .into_iter()
-                        .map(user_row)
-                        .collect(),
-                ),
+                one_page(page(
+                    users_columns().len(),
+                    self.data.users(&s).await?,
+                    user_row,
+                )),
             ),
             Dataset::Members => (
                 members_columns(),
-                one_page(
-                    self.data
-                        .memberships(&s)
-                        .await?
-                        .into_iter()
-                        .map(member_row)
-                        .collect(),
-                ),
+                one_page(page(
+                    members_columns().len(),
+                    self.data.memberships(&s).await?,
+                    member_row,
+                )),
             ),
             Dataset::EventTypes => (
                 event_types_columns(),
-                one_page(
-                    self.data
-                        .event_types(&s)
-                        .await?
-                        .into_iter()
-                        .map(event_type_row)
-                        .collect(),
-                ),
+                one_page(page(
+                    event_types_columns().len(),
+                    self.data.event_types(&s).await?,
+                    event_type_row,
+                )),
             ),
             Dataset::Events => {
                 let types = Arc::new(self.type_names(&s).await?);
@@ -126,6 +126,7 @@ impl ExportService {
             snapshot: s,
             columns,
             pages,
+            csv_rows: None,
         })
     }
 
@@ -157,12 +158,11 @@ impl ExportService {
             let mut after = None;
             loop {
                 let (events, more) = data.events(&s, &f, after.clone(), PAGE_ROWS).await?;
-                if data.snapshot_at(s.number).await?.is_none() {
+                if !data.still_readable(&s).await? {
                     Err(ExportError::SnapshotGone(s.number))?;
                 }
                 after = events.last().and_then(|e| Some((e.start_time?, e.uri.clone())));
-                let rows: Vec<Row> = events.into_iter().map(|e| event_row(e, &types)).collect();
-                yield rows;
+                yield page(events_columns().len(), events, |p, e| event_row(p, e, &types));
                 if !more || after.is_none() {
                     break;
                 }
@@ -176,12 +176,11 @@ impl ExportService {
             let mut after = None;
             loop {
                 let (invitees, more) = data.invitees(&s, &f, after.clone(), PAGE_ROWS).await?;
-                if data.snapshot_at(s.number).await?.is_none() {
+                if !data.still_readable(&s).await? {
                     Err(ExportError::SnapshotGone(s.number))?;
                 }
                 after = invitees.last().and_then(|i| Some((i.created_at?, i.uri.clone())));
-                let rows: Vec<Row> = invitees.into_iter().map(invitee_row).collect();
-                yield rows;
+                yield page(invitees_columns().len(), invitees, invitee_row);
                 if !more || after.is_none() {
                     break;
                 }
@@ -205,19 +204,17 @@ fn users_columns() -> Vec<Column> {
     ])
 }
 
-fn user_row(u: calendly_user::Model) -> Row {
-    vec![
-        Cell::Text(u.uri),
-        Cell::text(u.name),
-        Cell::text(u.email),
-        Cell::text(u.slug),
-        Cell::text(u.timezone),
-        Cell::text(u.scheduling_url),
-        Cell::text(u.organization),
-        Cell::Bool(u.is_current),
-        Cell::time(u.created_at),
-        Cell::time(u.updated_at),
-    ]
+fn user_row(p: &mut Page, u: calendly_user::Model) {
+    p.text(&u.uri);
+    p.opt(u.name.as_deref());
+    p.opt(u.email.as_deref());
+    p.opt(u.slug.as_deref());
+    p.opt(u.timezone.as_deref());
+    p.opt(u.scheduling_url.as_deref());
+    p.opt(u.organization.as_deref());
+    p.boolean(u.is_current);
+    p.time(u.created_at);
+    p.time(u.updated_at);
 }
 
 fn members_columns() -> Vec<Column> {
@@ -233,17 +230,15 @@ fn members_columns() -> Vec<Column> {
     ])
 }
 
-fn member_row(m: calendly_membership::Model) -> Row {
-    vec![
-        Cell::Text(m.uri),
-        Cell::text(m.user_uri),
-        Cell::text(m.user_name),
-        Cell::text(m.user_email),
-        Cell::text(m.role),
-        Cell::text(m.organization),
-        Cell::time(m.created_at),
-        Cell::time(m.updated_at),
-    ]
+fn member_row(p: &mut Page, m: calendly_membership::Model) {
+    p.text(&m.uri);
+    p.opt(m.user_uri.as_deref());
+    p.opt(m.user_name.as_deref());
+    p.opt(m.user_email.as_deref());
+    p.opt(m.role.as_deref());
+    p.opt(m.organization.as_deref());
+    p.time(m.created_at);
+    p.time(m.updated_at);
 }
 
 fn event_types_columns() -> Vec<Column> {
@@ -261,19 +256,17 @@ fn event_types_columns() -> Vec<Column> {
     ])
 }
 
-fn event_type_row(t: calendly_event_type::Model) -> Row {
-    vec![
-        Cell::Text(t.uri),
-        Cell::text(t.name),
-        Cell::text(t.slug),
-        Cell::Bool(t.active),
-        Cell::text(t.kind),
-        t.duration.map_or(Cell::Null, |d| Cell::Integer(d.into())),
-        Cell::text(t.scheduling_url),
-        Cell::text(t.owner_uri),
-        Cell::time(t.created_at),
-        Cell::time(t.updated_at),
-    ]
+fn event_type_row(p: &mut Page, t: calendly_event_type::Model) {
+    p.text(&t.uri);
+    p.opt(t.name.as_deref());
+    p.opt(t.slug.as_deref());
+    p.boolean(t.active);
+    p.opt(t.kind.as_deref());
+    p.integer(t.duration.map(i64::from));
+    p.opt(t.scheduling_url.as_deref());
+    p.opt(t.owner_uri.as_deref());
+    p.time(t.created_at);
+    p.time(t.updated_at);
 }
 
 fn events_columns() -> Vec<Column> {
@@ -294,27 +287,21 @@ fn events_columns() -> Vec<Column> {
     ])
 }
 
-fn event_row(e: calendly_event::Model, types: &HashMap<String, String>) -> Row {
-    let type_name = e
-        .event_type_uri
-        .as_ref()
-        .and_then(|u| types.get(u))
-        .cloned();
-    vec![
-        Cell::Text(e.uri),
-        Cell::text(e.name),
-        Cell::Text(e.status),
-        Cell::time(e.start_time),
-        Cell::time(e.end_time),
-        Cell::text(e.event_type_uri),
-        Cell::text(type_name),
-        Cell::text(e.location),
-        Cell::Integer(e.invitees_total.into()),
-        Cell::Integer(e.invitees_active.into()),
-        Cell::text(e.cancel_reason),
-        Cell::time(e.created_at),
-        Cell::time(e.updated_at),
-    ]
+fn event_row(p: &mut Page, e: calendly_event::Model, types: &HashMap<String, String>) {
+    let type_name = e.event_type_uri.as_ref().and_then(|u| types.get(u));
+    p.text(&e.uri);
+    p.opt(e.name.as_deref());
+    p.text(&e.status);
+    p.time(e.start_time);
+    p.time(e.end_time);
+    p.opt(e.event_type_uri.as_deref());
+    p.opt(type_name.map(String::as_str));
+    p.opt(e.location.as_deref());
+    p.integer(Some(e.invitees_total.into()));
+    p.integer(Some(e.invitees_active.into()));
+    p.opt(e.cancel_reason.as_deref());
+    p.time(e.created_at);
+    p.time(e.updated_at);
 }
 
 fn invitees_columns() -> Vec<Column> {
@@ -337,22 +324,20 @@ fn invitees_columns() -> Vec<Column> {
     ])
 }
 
-fn invitee_row(i: calendly_invitee::Model) -> Row {
-    vec![
-        Cell::Text(i.uri),
-        Cell::Text(i.event_uri),
-        Cell::text(i.email),
-        Cell::text(i.name),
-        Cell::text(i.first_name),
-        Cell::text(i.last_name),
-        Cell::Text(i.status),
-        Cell::text(i.cancel_reason),
-        Cell::text(i.canceled_by),
-        Cell::Bool(i.rescheduled),
-        Cell::text(i.timezone),
-        Cell::text(i.questions_and_answers),
-        Cell::text(i.tracking),
-        Cell::time(i.created_at),
-        Cell::time(i.updated_at),
-    ]
+fn invitee_row(p: &mut Page, i: calendly_invitee::Model) {
+    p.text(&i.uri);
+    p.text(&i.event_uri);
+    p.opt(i.email.as_deref());
+    p.opt(i.name.as_deref());
+    p.opt(i.first_name.as_deref());
+    p.opt(i.last_name.as_deref());
+    p.text(&i.status);
+    p.opt(i.cancel_reason.as_deref());
+    p.opt(i.canceled_by.as_deref());
+    p.boolean(i.rescheduled);
+    p.opt(i.timezone.as_deref());
+    p.opt(i.questions_and_answers.as_deref());
+    p.opt(i.tracking.as_deref());
+    p.time(i.created_at);
+    p.time(i.updated_at);
 }

@@ -2,11 +2,14 @@
 //! turns a table's pages into chunks of bytes as they arrive, one chunk per
 //! page (a row group for Parquet), so nothing holds a whole table.
 
+use std::io::Write;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use serde_json::value::RawValue;
 
-use super::{Column, ExportError, Pages, Row, Table, parquet};
+use super::{Cell, Column, CsvRows, ExportError, Page, Pages, Table, parquet};
 
 pub type Chunks = BoxStream<'static, Result<Bytes, ExportError>>;
 
@@ -43,63 +46,146 @@ impl Format {
 /// The table in `format`; `Json` is an array of objects.
 pub fn write(table: Table, format: Format) -> Chunks {
     match format {
-        Format::Csv => csv(table.columns, table.pages),
+        Format::Csv => csv(table.columns, table.pages, table.csv_rows),
         Format::Jsonl => jsonl(table.columns, table.pages),
         Format::Json => json_array(table.columns, table.pages),
         Format::Parquet => parquet::write(table.columns, table.pages),
     }
 }
 
-pub fn csv(columns: Vec<Column>, mut pages: Pages) -> Chunks {
+/// CSV: the header, then each page's rows; the table's ready CSV rows
+/// when it has them. The header goes out with the first page, so a failure
+/// to read that page is still an error status, not a cut-off file.
+pub fn csv(columns: Vec<Column>, mut pages: Pages, ready: Option<CsvRows>) -> Chunks {
     Box::pin(async_stream::try_stream! {
-        let header = csv_line(columns.iter().map(|c| Some(c.name.as_str())))?;
-        yield Bytes::from(header);
-        while let Some(page) = pages.next().await {
-            let mut w = ::csv::Writer::from_writer(Vec::with_capacity(512 * 1024));
-            for row in page? {
-                w.write_record(row.iter().map(|c| c.as_text().unwrap_or_default().into_owned()))
-                    .map_err(|e| ExportError::Encode(e.to_string()))?;
+        let mut head = ::csv::Writer::from_writer(Vec::new());
+        head.write_record(columns.iter().map(|c| c.name.as_bytes())).map_err(encode)?;
+        let mut buf = head.into_inner().map_err(encode)?;
+        if let Some(mut rows) = ready {
+            while let Some(rows) = rows.next().await {
+                let rows = rows?;
+                if buf.is_empty() {
+                    yield Bytes::from(rows);
+                } else {
+                    buf.extend_from_slice(&rows);
+                    yield Bytes::from(std::mem::take(&mut buf));
+                }
             }
-            let buf = w.into_inner().map_err(|e| ExportError::Encode(e.to_string()))?;
+        } else {
+            while let Some(page) = pages.next().await {
+                csv_page(&page?, &mut buf)?;
+                yield Bytes::from(std::mem::take(&mut buf));
+                buf.reserve(256 * 1024);
+            }
+        }
+        if !buf.is_empty() {
             yield Bytes::from(buf);
         }
     })
 }
 
-fn csv_line<'a>(fields: impl Iterator<Item = Option<&'a str>>) -> Result<Vec<u8>, ExportError> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    w.write_record(fields.map(Option::unwrap_or_default))
-        .map_err(|e| ExportError::Encode(e.to_string()))?;
-    w.into_inner()
-        .map_err(|e| ExportError::Encode(e.to_string()))
+/// A page's rows as CSV, appended to `out`.
+pub fn csv_page(page: &Page, out: &mut Vec<u8>) -> Result<(), ExportError> {
+    let mut w = ::csv::Writer::from_writer(std::mem::take(out));
+    for row in page.rows() {
+        for cell in row {
+            match cell.text() {
+                Some(t) => w.write_field(t.as_bytes()),
+                None => w.write_field(b""),
+            }
+            .map_err(encode)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(encode)?;
+    }
+    *out = w.into_inner().map_err(encode)?;
+    Ok(())
 }
 
-/// A row as a JSON object, keys in column order (a `serde_json::Map` would
-/// sort them).
-struct Object<'a>(&'a [Column], &'a Row);
+/// One CSV field, quoted where it needs to be, appended to `out`.
+pub fn csv_field(out: &mut Vec<u8>, field: &str) {
+    let mut w = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_writer(std::mem::take(out));
+    // Writing to memory cannot fail.
+    let _ = w.write_field(field);
+    *out = w.into_inner().unwrap_or_default();
+}
 
-impl serde::Serialize for Object<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (c, v) in self.0.iter().zip(self.1) {
-            map.serialize_entry(&c.name, &v.to_json())?;
+fn encode(e: impl std::fmt::Display) -> ExportError {
+    ExportError::Encode(e.to_string())
+}
+
+/// Rows as JSON objects, keys in column order (a `serde_json::Map` would
+/// sort them), each key encoded once per table.
+pub struct Objects {
+    keys: Vec<Vec<u8>>,
+}
+
+/// The first row of a table as one JSON object, keys in column order;
+/// `None` for an empty table. For answers that are one record.
+pub async fn first_object(table: Table) -> Result<Option<Box<RawValue>>, ExportError> {
+    let objects = Objects::new(&table.columns);
+    let mut pages = table.pages;
+    while let Some(page) = pages.next().await {
+        if let Some(row) = page?.rows().next() {
+            let mut buf = Vec::new();
+            objects.write(&mut buf, row);
+            let text = String::from_utf8(buf).map_err(encode)?;
+            return RawValue::from_string(text).map(Some).map_err(encode);
         }
-        map.end()
+    }
+    Ok(None)
+}
+
+impl Objects {
+    pub fn new(columns: &[Column]) -> Self {
+        let keys = columns
+            .iter()
+            .map(|c| {
+                let mut k = serde_json::to_vec(&c.name).unwrap_or_else(|_| b"\"\"".to_vec());
+                k.push(b':');
+                k
+            })
+            .collect();
+        Self { keys }
+    }
+
+    /// One row as an object, appended to `buf`.
+    pub fn write<'a>(&self, buf: &mut Vec<u8>, row: impl Iterator<Item = Cell<'a>>) {
+        buf.push(b'{');
+        for (i, (key, cell)) in self.keys.iter().zip(row).enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(key);
+            value(buf, cell);
+        }
+        buf.push(b'}');
     }
 }
 
-fn object<'a>(columns: &'a [Column], row: &'a Row) -> Object<'a> {
-    Object(columns, row)
+fn value(buf: &mut Vec<u8>, cell: Cell<'_>) {
+    match cell {
+        Cell::Null => buf.extend_from_slice(b"null"),
+        Cell::Text(s) | Cell::Number(_, s) | Cell::Time(_, s) => {
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *buf, s);
+        }
+        Cell::Integer(i) => {
+            let _ = write!(buf, "{i}");
+        }
+        Cell::Bool(b) => buf.extend_from_slice(if b { b"true" } else { b"false" }),
+    }
 }
 
 pub fn jsonl(columns: Vec<Column>, mut pages: Pages) -> Chunks {
     Box::pin(async_stream::try_stream! {
+        let objects = Objects::new(&columns);
         while let Some(page) = pages.next().await {
-            let mut buf = Vec::with_capacity(64 * 1024);
-            for row in page? {
-                serde_json::to_writer(&mut buf, &object(&columns, &row))
-                    .map_err(|e| ExportError::Encode(e.to_string()))?;
+            let page = page?;
+            let mut buf = Vec::with_capacity(256 * 1024);
+            for row in page.rows() {
+                objects.write(&mut buf, row);
                 buf.push(b'\n');
             }
             yield Bytes::from(buf);
@@ -107,42 +193,83 @@ pub fn jsonl(columns: Vec<Column>, mut pages: Pages) -> Chunks {
     })
 }
 
-/// The rows as a JSON array of objects.
-pub fn json_array(columns: Vec<Column>, mut pages: Pages) -> Chunks {
+/// A JSON answer as a sequence of parts: fixed bytes, the rows of a table
+/// as the items of an array, and the count of the rows just written.
+enum Part {
+    Bytes(Vec<u8>),
+    Rows(Vec<Column>, Pages),
+    Count,
+}
+
+/// Writes `parts` in order. Fixed bytes wait for the next page, so the
+/// first chunk holds data: a failure to read it is still an error status,
+/// not a cut-off document.
+fn json_parts(parts: Vec<Part>) -> Chunks {
     Box::pin(async_stream::try_stream! {
-        yield Bytes::from_static(b"[");
-        let mut first = true;
-        while let Some(page) = pages.next().await {
-            let mut buf = Vec::with_capacity(64 * 1024);
-            for row in page? {
-                if !first {
-                    buf.push(b',');
+        let mut pending = Vec::new();
+        let mut count = 0u64;
+        for part in parts {
+            match part {
+                Part::Bytes(b) => pending.extend_from_slice(&b),
+                Part::Count => {
+                    let _ = write!(pending, "{count}");
                 }
-                first = false;
-                serde_json::to_writer(&mut buf, &object(&columns, &row))
-                    .map_err(|e| ExportError::Encode(e.to_string()))?;
+                Part::Rows(columns, mut pages) => {
+                    let objects = Objects::new(&columns);
+                    let mut n = 0u64;
+                    while let Some(page) = pages.next().await {
+                        let page = page?;
+                        let mut buf = std::mem::take(&mut pending);
+                        buf.reserve(256 * 1024);
+                        for row in page.rows() {
+                            if n > 0 {
+                                buf.push(b',');
+                            }
+                            n += 1;
+                            objects.write(&mut buf, row);
+                        }
+                        yield Bytes::from(buf);
+                    }
+                    count = n;
+                }
             }
-            yield Bytes::from(buf);
         }
-        yield Bytes::from_static(b"]");
+        if !pending.is_empty() {
+            yield Bytes::from(pending);
+        }
     })
+}
+
+/// `"<key>":[`, after a comma unless it comes first.
+fn opening(key: &str, first: bool) -> Result<Vec<u8>, ExportError> {
+    let mut out = if first { Vec::new() } else { b",".to_vec() };
+    serde_json::to_writer(&mut out, key).map_err(encode)?;
+    out.extend_from_slice(b":[");
+    Ok(out)
+}
+
+/// The rows as a JSON array of objects.
+pub fn json_array(columns: Vec<Column>, pages: Pages) -> Chunks {
+    json_parts(vec![
+        Part::Bytes(b"[".to_vec()),
+        Part::Rows(columns, pages),
+        Part::Bytes(b"]".to_vec()),
+    ])
 }
 
 /// `{"<name>": [rows…], …}`, one key per table in order, empty ones too.
 pub fn json_object(columns: Vec<Column>, tables: Vec<(String, Pages)>) -> Chunks {
-    Box::pin(async_stream::try_stream! {
-        yield Bytes::from_static(b"{");
-        for (i, (name, pages)) in tables.into_iter().enumerate() {
-            let key = serde_json::to_string(&name).map_err(|e| ExportError::Encode(e.to_string()))?;
-            let sep = if i == 0 { "" } else { "," };
-            yield Bytes::from(format!("{sep}{key}:"));
-            let mut inner = json_array(columns.clone(), pages);
-            while let Some(chunk) = inner.next().await {
-                yield chunk?;
-            }
+    let mut parts = vec![Part::Bytes(b"{".to_vec())];
+    for (i, (name, pages)) in tables.into_iter().enumerate() {
+        match opening(&name, i == 0) {
+            Ok(open) => parts.push(Part::Bytes(open)),
+            Err(e) => return Box::pin(futures_util::stream::once(async { Err(e) })),
         }
-        yield Bytes::from_static(b"}");
-    })
+        parts.push(Part::Rows(columns.clone(), pages));
+        parts.push(Part::Bytes(b"]".to_vec()));
+    }
+    parts.push(Part::Bytes(b"}".to_vec()));
+    json_parts(parts)
 }
 
 /// One list inside a JSON document.
@@ -152,55 +279,70 @@ pub struct Section {
     pub pages: Pages,
 }
 
-/// `{<head…>, "<key>": [rows…], …}`; with one section, also `"count"`, the
-/// rows it held (known only once they are written, so it comes last).
-pub fn json_document(
-    head: serde_json::Map<String, serde_json::Value>,
-    sections: Vec<Section>,
-) -> Chunks {
-    Box::pin(async_stream::try_stream! {
-        let encode = |e: serde_json::Error| ExportError::Encode(e.to_string());
-        let mut open = serde_json::to_vec(&serde_json::Value::Object(head)).map_err(encode)?;
-        open.pop();
+/// `{<head…>, "<key>": [rows…], …}`, where `head` is anything that
+/// serializes as an object (a struct keeps its field order); with one
+/// section, also `"count"`, the rows it held (known only once they are
+/// written, so it comes last).
+pub fn json_document(head: &impl serde::Serialize, sections: Vec<Section>) -> Chunks {
+    let parts = || -> Result<Vec<Part>, ExportError> {
+        let mut open = serde_json::to_vec(head).map_err(encode)?;
+        if open.pop() != Some(b'}') {
+            return Err(ExportError::Encode(
+                "a document head is an object".to_owned(),
+            ));
+        }
         let mut first = open.len() == 1;
-        yield Bytes::from(open);
+        let mut parts = vec![Part::Bytes(open)];
         let single = sections.len() == 1;
-        let mut count = 0u64;
-        for Section { key, columns, mut pages } in sections {
-            let key = serde_json::to_string(&key).map_err(encode)?;
-            let sep = if first { "" } else { "," };
+        for Section {
+            key,
+            columns,
+            pages,
+        } in sections
+        {
+            parts.push(Part::Bytes(opening(&key, first)?));
             first = false;
-            yield Bytes::from(format!("{sep}{key}:["));
-            let mut n = 0u64;
-            while let Some(page) = pages.next().await {
-                let mut buf = Vec::with_capacity(64 * 1024);
-                for row in page? {
-                    if n > 0 {
-                        buf.push(b',');
-                    }
-                    n += 1;
-                    serde_json::to_writer(&mut buf, &object(&columns, &row)).map_err(encode)?;
-                }
-                yield Bytes::from(buf);
-            }
-            yield Bytes::from_static(b"]");
-            count = n;
+            parts.push(Part::Rows(columns, pages));
+            parts.push(Part::Bytes(b"]".to_vec()));
         }
         if single {
-            let sep = if first { "" } else { "," };
-            yield Bytes::from(format!("{sep}\"count\":{count}"));
+            parts.push(Part::Bytes(
+                opening("count", first)?
+                    .split_last()
+                    .map_or(Vec::new(), |(_, k)| k.to_vec()),
+            ));
+            parts.push(Part::Count);
         }
-        yield Bytes::from_static(b"}");
-    })
+        parts.push(Part::Bytes(b"}".to_vec()));
+        Ok(parts)
+    };
+    match parts() {
+        Ok(parts) => json_parts(parts),
+        Err(e) => Box::pin(futures_util::stream::once(async { Err(e) })),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::{Cell, Kind};
+    use crate::export::{Kind, Page};
+    use serde_json::{Map, Value};
 
-    fn pages(rows: Vec<Vec<Row>>) -> Pages {
-        Box::pin(futures_util::stream::iter(rows.into_iter().map(Ok)))
+    /// A page of rows of two cells: text and a number, `None` for nulls.
+    fn page(rows: &[(Option<&str>, Option<f64>)]) -> Page {
+        let mut p = Page::new(2, rows.len());
+        for (t, n) in rows {
+            p.opt(*t);
+            match n {
+                Some(n) => p.number(*n, &n.to_string()),
+                None => p.null(),
+            }
+        }
+        p
+    }
+
+    fn pages(pages: Vec<Page>) -> Pages {
+        Box::pin(futures_util::stream::iter(pages.into_iter().map(Ok)))
     }
 
     async fn text(chunks: Chunks) -> String {
@@ -218,36 +360,35 @@ mod tests {
     #[tokio::test]
     async fn csv_quotes_what_needs_quoting_across_pages() {
         let rows = pages(vec![
-            vec![vec![
-                Cell::Text("a, \"b\"".into()),
-                Cell::Number(1.5, "1.5".into()),
-            ]],
-            vec![vec![Cell::Text("line\nbreak".into()), Cell::Null]],
+            page(&[(Some("a, \"b\""), Some(1.5))]),
+            page(&[(Some("line\nbreak"), None), (Some(""), Some(2.0))]),
         ]);
         assert_eq!(
-            text(csv(cols(), rows)).await,
-            "Name,Deal\n\"a, \"\"b\"\"\",1.5\n\"line\nbreak\",\n"
+            text(csv(cols(), rows, None)).await,
+            // An empty text reads back empty, as a missing one does in pandas.
+            "Name,Deal\n\"a, \"\"b\"\"\",1.5\n\"line\nbreak\",\n,2\n"
         );
+        assert_eq!(text(csv(cols(), pages(vec![]), None)).await, "Name,Deal\n");
     }
 
     #[tokio::test]
     async fn json_formats_are_valid_json_whatever_the_pages() {
         let rows = || {
             pages(vec![
-                vec![vec![Cell::Text("x".into()), Cell::Null]],
-                vec![],
-                vec![vec![Cell::Text("y".into()), Cell::Number(2.0, "2".into())]],
+                page(&[(Some("x \"quoted\"\n"), None)]),
+                page(&[]),
+                page(&[(Some("y"), Some(2.0))]),
             ])
         };
         let raw = text(json_array(cols(), rows())).await;
         assert!(
-            raw.starts_with(r#"[{"Name":"x","Deal":null}"#),
+            raw.starts_with(r#"[{"Name":"x \"quoted\"\n","Deal":null}"#),
             "keys in column order: {raw}"
         );
-        let array: serde_json::Value = serde_json::from_str(&raw).expect("json");
+        let array: Value = serde_json::from_str(&raw).expect("json");
         assert_eq!(array.as_array().map(Vec::len), Some(2));
         assert_eq!(array[1]["Deal"], "2");
-        let object: serde_json::Value = serde_json::from_str(
+        let object: Value = serde_json::from_str(
             &text(json_object(
                 cols(),
                 vec![("A".into(), rows()), ("B".into(), pages(vec![]))],
@@ -259,11 +400,14 @@ mod tests {
         assert_eq!(object["B"], serde_json::json!([]), "an empty table is kept");
         let lines = text(jsonl(cols(), rows())).await;
         assert_eq!(lines.lines().count(), 2);
-        let mut head = serde_json::Map::new();
+        for line in lines.lines() {
+            serde_json::from_str::<Value>(line).expect("each line is JSON");
+        }
+        let mut head = Map::new();
         head.insert("days_back".into(), 7.into());
-        let doc: serde_json::Value = serde_json::from_str(
+        let doc: Value = serde_json::from_str(
             &text(json_document(
-                head,
+                &head,
                 vec![Section {
                     key: "invitees".into(),
                     columns: cols(),
@@ -275,10 +419,10 @@ mod tests {
         .expect("json");
         assert_eq!(doc["days_back"], 7);
         assert_eq!(doc["count"], 2);
-        assert_eq!(doc["invitees"][0]["Name"], "x");
-        let empty: serde_json::Value = serde_json::from_str(
+        assert_eq!(doc["invitees"][0]["Name"], "x \"quoted\"\n");
+        let empty: Value = serde_json::from_str(
             &text(json_document(
-                serde_json::Map::new(),
+                &Map::new(),
                 vec![Section {
                     key: "e".into(),
                     columns: cols(),

@@ -8,10 +8,11 @@ mod error;
 pub mod format;
 pub mod leads;
 mod parquet;
+mod read_ahead;
 mod table;
 
 pub use error::ExportError;
-pub use table::{Cell, Column, Kind, Pages, Row, Table};
+pub use table::{Cell, Column, CsvRows, Kind, Page, Pages, Table};
 
 use crate::pipeline::data::{Counts, Datasets, Snapshot};
 

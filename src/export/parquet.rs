@@ -15,11 +15,11 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 
 use super::format::Chunks;
-use super::{Cell, Column, ExportError, Kind, Pages, Row};
+use super::{Cell, Column, ExportError, Kind, Page, Pages};
 
 /// Rows per row group: large enough for good compression and fast scans,
 /// small enough that the rows a group gathers stay a few megabytes.
-const GROUP_ROWS: usize = 16_384;
+const GROUP_ROWS: usize = 8_192;
 
 /// The file's bytes so far; the stream takes them after every row group.
 #[derive(Clone, Default)]
@@ -83,17 +83,21 @@ pub fn write(columns: Vec<Column>, mut pages: Pages) -> Chunks {
             .set_created_by("bridgeboard".to_owned())
             .build();
         let mut file = SerializedFileWriter::new(out.clone(), Arc::new(schema(&columns)?), Arc::new(props))?;
-        let mut rows: Vec<Row> = Vec::with_capacity(GROUP_ROWS);
+        let mut group: Vec<Page> = Vec::new();
+        let mut rows = 0;
         while let Some(page) = pages.next().await {
-            rows.extend(page?);
-            if rows.len() >= GROUP_ROWS {
-                row_group(&mut file, &columns, &rows)?;
-                rows.clear();
+            let page = page?;
+            rows += page.len();
+            group.push(page);
+            if rows >= GROUP_ROWS {
+                row_group(&mut file, &columns, &group)?;
+                group.clear();
+                rows = 0;
                 yield out.take();
             }
         }
-        if !rows.is_empty() {
-            row_group(&mut file, &columns, &rows)?;
+        if rows > 0 {
+            row_group(&mut file, &columns, &group)?;
         }
         file.close()?;
         yield out.take();
@@ -103,57 +107,62 @@ pub fn write(columns: Vec<Column>, mut pages: Pages) -> Chunks {
 fn row_group(
     file: &mut SerializedFileWriter<Shared>,
     columns: &[Column],
-    rows: &[Row],
+    pages: &[Page],
 ) -> Result<(), ExportError> {
+    let rows: usize = pages.iter().map(Page::len).sum();
+    let texts: Vec<bytes::Bytes> = pages.iter().map(Page::text_bytes).collect();
     let mut group = file.next_row_group()?;
     let mut i = 0;
     while let Some(mut col) = group.next_column()? {
         let kind = columns[i].kind;
-        let cells = rows.iter().map(|r| r.get(i).unwrap_or(&Cell::Null));
-        let mut defs = Vec::with_capacity(rows.len());
+        let cells = || pages.iter().flat_map(move |p| p.column(i));
+        let mut defs = Vec::with_capacity(rows);
         match kind {
             Kind::Text => {
-                let mut values = Vec::with_capacity(rows.len());
-                for c in cells {
-                    match c.as_text() {
-                        Some(t) => {
-                            values.push(ByteArray::from(t.as_bytes().to_vec()));
-                            defs.push(1);
+                // Values are slices of each page's text: no copy per value.
+                let mut values = Vec::with_capacity(rows);
+                for (page, text) in pages.iter().zip(&texts) {
+                    for r in page.text_ranges(i) {
+                        match r {
+                            Some(r) => {
+                                values.push(ByteArray::from(text.slice(r)));
+                                defs.push(1);
+                            }
+                            None => defs.push(0),
                         }
-                        None => defs.push(0),
                     }
                 }
                 col.typed::<ByteArrayType>()
                     .write_batch(&values, Some(&defs), None)?;
             }
             Kind::Number => {
-                let values = levels(cells, &mut defs, |c| match c {
-                    Cell::Number(n, _) => Some(*n),
-                    Cell::Integer(n) => Some(*n as f64),
+                let values = levels(cells(), &mut defs, |c| match c {
+                    Cell::Number(n, _) => Some(n),
+                    Cell::Integer(n) => Some(n as f64),
                     _ => None,
                 });
                 col.typed::<DoubleType>()
                     .write_batch(&values, Some(&defs), None)?;
             }
             Kind::Integer => {
-                let values = levels(cells, &mut defs, |c| match c {
-                    Cell::Integer(n) => Some(*n),
+                let values = levels(cells(), &mut defs, |c| match c {
+                    Cell::Integer(n) => Some(n),
                     _ => None,
                 });
                 col.typed::<Int64Type>()
                     .write_batch(&values, Some(&defs), None)?;
             }
             Kind::Bool => {
-                let values = levels(cells, &mut defs, |c| match c {
-                    Cell::Bool(b) => Some(*b),
+                let values = levels(cells(), &mut defs, |c| match c {
+                    Cell::Bool(b) => Some(b),
                     _ => None,
                 });
                 col.typed::<BoolType>()
                     .write_batch(&values, Some(&defs), None)?;
             }
             Kind::Time => {
-                let values = levels(cells, &mut defs, |c| match c {
-                    Cell::Time(t, _) => Some(t.timestamp_millis()),
+                let values = levels(cells(), &mut defs, |c| match c {
+                    Cell::Time(ms, _) => Some(ms),
                     _ => None,
                 });
                 col.typed::<Int64Type>()
@@ -170,9 +179,9 @@ fn row_group(
 /// The present values, and a definition level per row (0 for a null: a
 /// cell of another type counts as missing rather than as a wrong value).
 fn levels<'a, T>(
-    cells: impl Iterator<Item = &'a Cell>,
+    cells: impl Iterator<Item = Cell<'a>>,
     defs: &mut Vec<i16>,
-    get: impl Fn(&Cell) -> Option<T>,
+    get: impl Fn(Cell<'a>) -> Option<T>,
 ) -> Vec<T> {
     let mut values = Vec::new();
     for c in cells {

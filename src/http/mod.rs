@@ -116,6 +116,6 @@ fn cors(cfg: &ServerConfig) -> CorsLayer {
 }
 
 /// Used by handlers that need a plain status with a JSON body.
-pub fn json_status(status: StatusCode, body: serde_json::Value) -> Response {
+pub fn json_status(status: StatusCode, body: impl serde::Serialize) -> Response {
     (status, axum::Json(body)).into_response()
 }

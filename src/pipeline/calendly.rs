@@ -69,6 +69,7 @@ pub fn user_row(run: i64, u: &User, current: bool) -> Record<calendly_user::Acti
             updated_at: Set(Some(u.updated_at)),
             raw: Set(raw.to_string()),
         },
+        extra: (),
     }
 }
 
@@ -95,6 +96,7 @@ pub fn membership_row(
             updated_at: Set(Some(m.updated_at)),
             raw: Set(raw.to_string()),
         },
+        extra: (),
     }
 }
 
@@ -120,6 +122,7 @@ pub fn event_type_row(run: i64, t: &EventType) -> Record<calendly_event_type::Ac
             updated_at: Set(Some(t.updated_at)),
             raw: Set(raw.to_string()),
         },
+        extra: (),
     }
 }
 
@@ -151,6 +154,7 @@ pub fn event_row(run: i64, e: &ScheduledEvent) -> Record<calendly_event::ActiveM
             updated_at: Set(Some(e.updated_at)),
             raw: Set(raw.to_string()),
         },
+        extra: (),
     }
 }
 
@@ -184,6 +188,7 @@ pub fn invitee_row(run: i64, i: &Invitee) -> Record<calendly_invitee::ActiveMode
             updated_at: Set(Some(i.updated_at)),
             raw: Set(raw.to_string()),
         },
+        extra: (),
     }
 }
 

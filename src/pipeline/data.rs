@@ -16,7 +16,7 @@ use super::model::RunStatus;
 use crate::config::PipelineConfig;
 use crate::db::entities::{
     calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
-    lead, lead_column, lead_group, pipeline_run,
+    lead, lead_column, lead_group, lead_value, pipeline_run,
 };
 use crate::db::repo::escape_like;
 use crate::db::repo::pipeline as runs;
@@ -46,14 +46,17 @@ pub struct LeadFilter {
     pub has_meetings: Option<bool>,
 }
 
-/// A page of leads as an export reads it (see `Datasets::lead_export_page`).
+/// A page of leads as an export reads it (see `Datasets::lead_ready_page`
+/// and `Datasets::lead_values_page`).
 #[derive(Clone, Debug, Default)]
 pub struct LeadPage {
-    /// `[[item id, name, group id, email key, {column values}], …]`.
-    pub json: String,
+    /// The page's leads as one text.
+    pub text: String,
     /// The last item id of the page.
     pub last: Option<String>,
     pub count: u64,
+    /// Leads the text leaves out, having no value to give.
+    pub missing: u64,
 }
 
 /// A meeting: an invitee and the event it booked.
@@ -136,6 +139,13 @@ impl Datasets {
             number,
             run: Some(run),
         }))
+    }
+
+    /// Whether a reader that started on snapshot `s` may go on reading it:
+    /// the snapshot it replaced is kept until the next run publishes, so
+    /// one query per page (rather than `snapshot_at`'s two) tells.
+    pub async fn still_readable(&self, s: &Snapshot) -> Result<bool, DbErr> {
+        Ok(runs::succeeded_after(&self.db, s.number).await? <= 1)
     }
 
     pub async fn groups(&self, s: &Snapshot) -> Result<Vec<lead_group::Model>, DbErr> {
@@ -240,11 +250,11 @@ impl Datasets {
 
     /// Up to `limit` leads after the item `after`, as one JSON text
     /// `[[item id, name, group id, email key, {column values}], …]` (in no
-    /// promised order), with the greatest item id and how many there are.
-    /// The database builds the page: one value to fetch instead of a row
-    /// per lead, which is what makes a million-row export fast on both
-    /// drivers.
-    pub async fn lead_export_page(
+    /// promised order), with the greatest item id and how many there are:
+    /// what exports read of leads that have no ready row for the snapshot's
+    /// columns. The database builds the page: one value to fetch instead
+    /// of a row per lead.
+    pub async fn lead_values_page(
         &self,
         s: &Snapshot,
         f: &LeadFilter,
@@ -252,49 +262,121 @@ impl Datasets {
         after: Option<&str>,
         limit: u64,
     ) -> Result<LeadPage, DbErr> {
+        // Stored JSON is spliced in as it is, not parsed again.
+        let cells = "(SELECT v.column_values FROM lead_values v \
+                     WHERE v.item_id = leads.item_id AND v.valid_from = leads.valid_from)";
+        let (each, page) = match self.db.get_database_backend() {
+            DbBackend::Postgres => (
+                format!(
+                    "rtrim(json_build_array(item_id, name, group_id, email_key)::text, ']') \
+                     || ',' || {cells} || ']'"
+                ),
+                "'[' || string_agg(x, ',') || ']'",
+            ),
+            _ => (
+                format!(
+                    "rtrim(json_array(item_id, name, group_id, email_key), ']') \
+                     || ',' || {cells} || ']'"
+                ),
+                "'[' || group_concat(x, ',') || ']'",
+            ),
+        };
+        self.lead_page(s, f, group_id, after, limit, &each, page)
+            .await
+    }
+
+    /// Up to `limit` leads after the item `after`, as their ready rows one
+    /// after another (`pipeline::cells::ReadyRow`, in no promised order),
+    /// with the greatest item id, how many leads there are, and how many
+    /// have no ready row (left out of the text). The database builds the
+    /// page: one value to fetch instead of a row per lead, which is what
+    /// makes a million-row export fast on both drivers.
+    pub async fn lead_ready_page(
+        &self,
+        s: &Snapshot,
+        f: &LeadFilter,
+        group_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<LeadPage, DbErr> {
+        let page = match self.db.get_database_backend() {
+            DbBackend::Postgres => "string_agg(x, '')",
+            _ => "group_concat(x, '')",
+        };
+        self.lead_page(s, f, group_id, after, limit, "export_row", page)
+            .await
+    }
+
+    /// A page of leads that the database puts together as one text:
+    /// `page` aggregates `x`, which `each` gives per lead.
+    #[allow(clippy::too_many_arguments)]
+    async fn lead_page(
+        &self,
+        s: &Snapshot,
+        f: &LeadFilter,
+        group_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+        each: &str,
+        page: &str,
+    ) -> Result<LeadPage, DbErr> {
         let c = self.lead_condition(s, f, group_id, after);
         let inner = Query::select()
-            .columns([
-                lead::Column::ItemId,
-                lead::Column::Name,
-                lead::Column::GroupId,
-                lead::Column::EmailKey,
-                lead::Column::ColumnValues,
-            ])
+            .column(lead::Column::ItemId)
+            .expr_as(
+                Expr::cust(each.to_owned()),
+                sea_orm::sea_query::Alias::new("x"),
+            )
             .from(lead::Entity)
             .cond_where(c)
             .order_by(lead::Column::ItemId, Order::Asc)
             .limit(limit)
             .to_owned();
-        let backend = self.db.get_database_backend();
-        let inner = backend.build(&inner);
-        // The stored column values are JSON already (we wrote them): they
-        // are spliced in as they are, not parsed again.
-        let page = match backend {
-            DbBackend::Postgres => {
-                "'[' || string_agg(rtrim(json_build_array(item_id, name, group_id, email_key)::text, ']') \
-                 || ',' || column_values || ']', ',') || ']'"
-            }
-            _ => {
-                "'[' || group_concat(rtrim(json_array(item_id, name, group_id, email_key), ']') \
-                 || ',' || column_values || ']', ',') || ']'"
-            }
-        };
+        let inner = self.db.get_database_backend().build(&inner);
         let sql = format!(
-            "SELECT {page} AS page, MAX(item_id) AS last, COUNT(*) AS n FROM ({}) AS p",
+            "SELECT {page} AS page, MAX(item_id) AS last, COUNT(*) AS n, \
+             SUM(CASE WHEN x IS NULL THEN 1 ELSE 0 END) AS missing FROM ({}) AS p",
             inner.sql
         );
         let stmt = Statement { sql, ..inner };
         let Some(row) = self.db.query_one_raw(stmt).await? else {
             return Ok(LeadPage::default());
         };
+        let count = |col: &str| -> Result<u64, DbErr> {
+            Ok(row
+                .try_get::<Option<i64>>("", col)?
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0))
+        };
         Ok(LeadPage {
-            json: row
+            text: row
                 .try_get::<Option<String>>("", "page")?
                 .unwrap_or_default(),
             last: row.try_get::<Option<String>>("", "last")?,
-            count: u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
+            count: count("n")?,
+            missing: count("missing")?,
         })
+    }
+
+    /// The Monday values of these lead versions, `(item id, valid from)`.
+    pub async fn lead_values(
+        &self,
+        versions: &[(String, i64)],
+    ) -> Result<Vec<lead_value::Model>, DbErr> {
+        if versions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: std::collections::HashSet<&(String, i64)> = versions.iter().collect();
+        let rows = lead_value::Entity::find()
+            .filter(lead_value::Column::ItemId.is_in(versions.iter().map(|v| v.0.clone())))
+            .all(&self.db)
+            .await?;
+        // Other versions of the same items come along; few, and cheaper to
+        // drop here than to match pairs in SQL on every backend.
+        Ok(rows
+            .into_iter()
+            .filter(|r| wanted.contains(&(r.item_id.clone(), r.valid_from)))
+            .collect())
     }
 
     /// The origin of each of `email_keys` that has one: the mapped label of

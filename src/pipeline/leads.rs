@@ -15,12 +15,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use serde_json::{Map, Value, json};
 
+use super::cells::{self, CellKind, ReadyRow, RowParts};
 use super::error::PipelineError;
 use super::model::streams::{LEAD_COLUMNS, LEAD_GROUPS, LEADS};
 use super::run::RunCtx;
 use super::writer::{Record, Writer, content_hash};
-use crate::db::entities::{lead, lead_column, lead_group};
-use crate::upstream::monday::leads::BoardShape;
+use crate::db::entities::{lead, lead_column, lead_group, lead_value};
+use crate::upstream::monday::leads::{BoardColumn, BoardShape};
 use crate::upstream::monday::{MondayClient, MondayItem};
 
 /// Items per page: Monday's maximum.
@@ -38,14 +39,20 @@ const MAX_RESTARTS: u32 = 3;
 /// than that, a full walk is both safer and not much dearer.
 const MAX_LOG_AGE: chrono::Duration = chrono::Duration::days(30);
 
+/// A lead version and its Monday values, written together.
+type LeadRecord = Record<lead::ActiveModel, lead_value::ActiveModel>;
+
 pub struct Leads {
     pub monday: Arc<MondayClient>,
     pub board_id: String,
 }
 
-/// Which board columns feed a lead's named fields.
-struct Mapping {
+/// How a board's items become lead rows: which columns feed a lead's named
+/// fields, and the layout its ready rows are rendered for.
+pub struct Mapping {
     shape: BoardShape,
+    /// The board's layout, which ready rows are rendered for.
+    layout: String,
     email: Option<String>,
     phone: Option<String>,
     company: Option<String>,
@@ -53,7 +60,7 @@ struct Mapping {
 }
 
 impl Mapping {
-    fn new(shape: BoardShape) -> Self {
+    pub fn new(shape: BoardShape) -> Self {
         let by_kind = |kind: &str| {
             shape
                 .columns
@@ -68,7 +75,15 @@ impl Mapping {
                 .find(|c| c.title.trim().eq_ignore_ascii_case(title))
                 .map(|c| c.id.clone())
         };
+        let layout = cells::layout(
+            shape
+                .columns
+                .iter()
+                .filter(|c| c.id != "name")
+                .map(|c| (c.id.as_str(), c.kind.as_str())),
+        );
         Self {
+            layout,
             email: by_kind("email").or_else(|| by_title("email")),
             phone: by_kind("phone").or_else(|| by_title("phone")),
             company: by_title("company").or_else(|| by_title("organization")),
@@ -81,7 +96,18 @@ impl Mapping {
         column.as_deref().and_then(|c| item.text(c))
     }
 
-    fn record(&self, run: i64, item: &MondayItem) -> Record<lead::ActiveModel> {
+    /// The rows run `run` writes for `item`: the lead version and its
+    /// Monday values.
+    pub fn rows(
+        &self,
+        run: i64,
+        item: &MondayItem,
+    ) -> (lead::ActiveModel, lead_value::ActiveModel) {
+        let r = self.record(run, item);
+        (r.row, r.extra)
+    }
+
+    fn record(&self, run: i64, item: &MondayItem) -> LeadRecord {
         let mut values = Map::new();
         for c in self.shape.columns.iter().filter(|c| c.id != "name") {
             let cell = item.columns.get(&c.id);
@@ -107,8 +133,37 @@ impl Mapping {
             })
             .map(|e| e.trim().to_owned())
             .filter(|e| !e.is_empty());
+        let board = || self.shape.columns.iter().filter(|c| c.id != "name");
+        let email_key = email.as_deref().map(str::to_lowercase);
         let group = item.group_id.clone().unwrap_or_default();
+        let text = |c: &BoardColumn| {
+            item.columns
+                .get(&c.id)
+                .and_then(|v| v.text.as_deref())
+                .unwrap_or_default()
+        };
+        let ready = ReadyRow::render(RowParts {
+            group_id: &group,
+            email_key: email_key.as_deref(),
+            layout: &self.layout,
+            fields: [item.id.as_str(), item.name.as_str()]
+                .into_iter()
+                .chain(board().map(text)),
+            typed: board()
+                .filter_map(|c| match CellKind::of(&c.kind) {
+                    CellKind::Text => None,
+                    kind => Some(cells::typed(
+                        kind,
+                        text(c),
+                        item.columns.get(&c.id).and_then(|v| v.value.as_ref()),
+                    )),
+                })
+                .collect(),
+        });
+        // The layout counts too: a column that is added, moved or retyped
+        // changes what a reader gets, so the lead is written again.
         let content = json!({
+            "layout": self.layout,
             "name": item.name,
             "group": group,
             "email": email,
@@ -130,13 +185,18 @@ impl Mapping {
                 hash: Set(hash),
                 name: Set(item.name.clone()),
                 group_id: Set(group),
-                email_key: Set(email.as_deref().map(str::to_lowercase)),
+                email_key: Set(email_key),
                 email: Set(email),
                 phone: Set(self.text(item, &self.phone).map(str::to_owned)),
                 company: Set(self.text(item, &self.company).map(str::to_owned)),
                 owner: Set(self.text(item, &self.owner).map(str::to_owned)),
                 created_at: Set(parse_time(item.created_at.as_deref())),
                 updated_at: Set(parse_time(item.updated_at.as_deref())),
+                export_row: Set(Some(ready)),
+            },
+            extra: lead_value::ActiveModel {
+                item_id: Set(item.id.clone()),
+                valid_from: Set(run),
                 column_values: Set(Value::Object(values).to_string()),
             },
         }
@@ -215,6 +275,7 @@ impl Leads {
                         column_type: Set(c.kind.clone()),
                         position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
                     },
+                    extra: (),
                 }
             })
             .collect();
@@ -238,6 +299,7 @@ impl Leads {
                         title: Set(g.title.clone()),
                         position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
                     },
+                    extra: (),
                 }
             })
             .collect();
@@ -257,7 +319,7 @@ impl Leads {
         mapping: &Mapping,
         total: Option<u64>,
     ) -> Result<(), PipelineError> {
-        let mut writer = Writer::<lead::Entity>::new(LEADS);
+        let mut writer = Writer::<lead::Entity, lead_value::ActiveModel>::new(LEADS);
         let mut restarts = 0;
         'walk: loop {
             ctx.checkpoint()?;
@@ -314,7 +376,7 @@ impl Leads {
         &self,
         ctx: &RunCtx,
         mapping: &Mapping,
-        writer: &mut Writer<lead::Entity>,
+        writer: &mut Writer<lead::Entity, lead_value::ActiveModel>,
         items: Vec<MondayItem>,
         total: Option<u64>,
     ) -> Result<(), PipelineError> {
@@ -361,7 +423,7 @@ impl Leads {
         )
         .await;
         let ids: Vec<String> = named.into_iter().collect();
-        let mut writer = Writer::<lead::Entity>::new(LEADS);
+        let mut writer = Writer::<lead::Entity, lead_value::ActiveModel>::new(LEADS);
         let total = ids.len() as u64;
         let mut done = 0;
         for chunk in ids.chunks(BY_IDS) {

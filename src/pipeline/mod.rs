@@ -5,6 +5,7 @@
 //! publishes, and a run that fails, is cancelled or dies leaves it untouched.
 
 pub mod calendly;
+pub mod cells;
 pub mod command;
 pub mod data;
 pub mod error;

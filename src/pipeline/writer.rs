@@ -6,19 +6,49 @@
 use std::collections::HashSet;
 use std::marker::PhantomData;
 
-use sea_orm::{ActiveModelTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 use super::error::PipelineError;
 use super::run::RunCtx;
+use crate::db::entities::lead_value;
 use crate::db::repo::snapshots::{self, Versioned};
 
-/// One record as read: its key, the hash of its content, and its row.
+/// One record as read: its key, the hash of its content, its row, and
+/// what goes beside the row (see `Extra`).
 #[derive(Clone)]
-pub struct Record<A> {
+pub struct Record<A, X = ()> {
     pub key: String,
     pub hash: String,
     pub row: A,
+    pub extra: X,
+}
+
+/// Rows of another table that live and die with a record's version (a
+/// lead's Monday values): written in the same transaction as the version,
+/// and deleted with it by a foreign key.
+#[async_trait::async_trait]
+pub trait Extra: Clone + Send + Sync + 'static {
+    async fn insert(txn: &DatabaseTransaction, extras: Vec<Self>) -> Result<(), DbErr>;
+}
+
+#[async_trait::async_trait]
+impl Extra for () {
+    async fn insert(_: &DatabaseTransaction, _: Vec<()>) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Extra for lead_value::ActiveModel {
+    async fn insert(txn: &DatabaseTransaction, extras: Vec<Self>) -> Result<(), DbErr> {
+        for chunk in extras.chunks(200) {
+            lead_value::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The hash a record's content is compared by: SHA-256 of its canonical
@@ -28,17 +58,18 @@ pub fn content_hash(content: &serde_json::Value) -> String {
     hex::encode(&digest[..16])
 }
 
-pub struct Writer<E> {
+pub struct Writer<E, X = ()> {
     stream: &'static str,
     /// Every key this run has read, for telling which ones are gone.
     seen: HashSet<String>,
-    _entity: PhantomData<E>,
+    _entity: PhantomData<(E, X)>,
 }
 
-impl<E> Writer<E>
+impl<E, X> Writer<E, X>
 where
     E: Versioned,
     E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    X: Extra,
 {
     pub fn new(stream: &'static str) -> Self {
         Self {
@@ -64,10 +95,10 @@ where
     pub async fn write(
         &mut self,
         ctx: &RunCtx,
-        records: Vec<Record<E::ActiveModel>>,
+        records: Vec<Record<E::ActiveModel, X>>,
     ) -> Result<(), PipelineError>
     where
-        Record<E::ActiveModel>: Clone,
+        Record<E::ActiveModel, X>: Clone,
     {
         for attempt in 1.. {
             match self.write_once(ctx, records.clone()).await {
@@ -83,7 +114,7 @@ where
     async fn write_once(
         &mut self,
         ctx: &RunCtx,
-        records: Vec<Record<E::ActiveModel>>,
+        records: Vec<Record<E::ActiveModel, X>>,
     ) -> Result<(), PipelineError> {
         if records.is_empty() {
             return Ok(());
@@ -102,6 +133,7 @@ where
         let mut changed = Vec::new();
         let mut again = Vec::new();
         let mut rows = Vec::new();
+        let mut extras = Vec::new();
         for r in records {
             let first_time = self.seen.insert(r.key.clone());
             if touched.contains(&r.key) {
@@ -119,6 +151,7 @@ where
                 None => {}
             }
             rows.push(r.row);
+            extras.push(r.extra);
         }
         let txn = ctx.db.begin().await?;
         ctx.fence(&txn).await?;
@@ -129,6 +162,7 @@ where
                 .exec_without_returning(&txn)
                 .await?;
         }
+        X::insert(&txn, extras).await?;
         txn.commit().await?;
         ctx.count(self.stream, |s| {
             s.inserted += inserted;

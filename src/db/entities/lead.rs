@@ -21,8 +21,10 @@ pub struct Model {
     pub owner: Option<String>,
     pub created_at: Option<DateTimeUtc>,
     pub updated_at: Option<DateTimeUtc>,
-    /// JSON object: column id → `{text, value}` (value as Monday types it).
-    pub column_values: String,
+    /// The lead's export row, typed once when the lead is written and ready
+    /// to copy (`pipeline::cells::ReadyRow`); `None` on rows written before
+    /// there were any. Monday's raw values live beside it, in `lead_value`.
+    pub export_row: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -61,6 +61,15 @@ pub async fn succeeded_before(
         .await
 }
 
+/// How many runs have published since run `number`.
+pub async fn succeeded_after(db: &impl ConnectionTrait, number: i64) -> Result<u64, DbErr> {
+    pipeline_run::Entity::find()
+        .filter(pipeline_run::Column::Status.eq(SUCCEEDED))
+        .filter(pipeline_run::Column::Number.gt(number))
+        .count(db)
+        .await
+}
+
 /// Successful runs after the newest successful FULL one (all of them when
 /// there is none).
 pub async fn succeeded_since_full(db: &impl ConnectionTrait) -> Result<u64, DbErr> {

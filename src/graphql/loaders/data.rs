@@ -41,6 +41,9 @@ pub struct LeadWithEmail(pub i64, pub String);
 /// `(snapshot, user uri)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UserAt(pub i64, pub String);
+/// A lead version's Monday values: `(item id, valid from)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ValuesOf(pub String, pub i64);
 
 fn err(e: sea_orm::DbErr) -> async_graphql::Error {
     AppError::from(e).into()
@@ -219,5 +222,26 @@ impl Loader<UserAt> for DataLoaders {
             }
         }
         Ok(out)
+    }
+}
+
+impl Loader<ValuesOf> for DataLoaders {
+    /// `{column id: {text, value}}`.
+    type Value = serde_json::Value;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[ValuesOf]) -> Result<HashMap<ValuesOf, Self::Value>, Self::Error> {
+        let versions: Vec<(String, i64)> = keys.iter().map(|k| (k.0.clone(), k.1)).collect();
+        Ok(self
+            .0
+            .lead_values(&versions)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|v| {
+                let values = serde_json::from_str(&v.column_values).unwrap_or_default();
+                (ValuesOf(v.item_id, v.valid_from), values)
+            })
+            .collect())
     }
 }

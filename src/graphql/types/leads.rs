@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::db::entities::lead;
-use crate::graphql::loaders::data::{ColumnsOf, DataLoaders, EventTypeAt, GroupsOf, MeetingsOf};
+use crate::graphql::loaders::data::{
+    ColumnsOf, DataLoaders, EventTypeAt, GroupsOf, MeetingsOf, ValuesOf,
+};
 use crate::graphql::types::calendly::CalendlyInvitee;
 
 /// One item of the Monday leads board.
@@ -31,8 +33,9 @@ pub struct Lead {
     pub group_id: String,
     #[graphql(skip)]
     pub email_key: Option<String>,
+    /// The version read, for its Monday values.
     #[graphql(skip)]
-    pub values: Value,
+    pub valid_from: i64,
 }
 
 impl Lead {
@@ -49,7 +52,7 @@ impl Lead {
             snapshot,
             group_id: l.group_id,
             email_key: l.email_key,
-            values: serde_json::from_str(&l.column_values).unwrap_or(Value::Null),
+            valid_from: l.valid_from,
         }
     }
 }
@@ -100,11 +103,15 @@ impl Lead {
             .load_one(ColumnsOf(self.snapshot))
             .await?
             .unwrap_or_default();
+        let values = loader(ctx)?
+            .load_one(ValuesOf(self.id.0.clone(), self.valid_from))
+            .await?
+            .unwrap_or_default();
         Ok(columns
             .into_iter()
             .filter(|c| c.column_id != "name")
             .map(|c| {
-                let cell = self.values.get(&c.column_id);
+                let cell = values.get(&c.column_id);
                 LeadColumnValue {
                     text: cell
                         .and_then(|v| v.get("text"))

@@ -10,16 +10,16 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use futures_util::StreamExt;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::download::{self, Identity};
 use crate::auth::{Identity as Who, RoleGuard};
 use crate::error::AppError;
+use crate::export::ExportService;
 use crate::export::calendly::{CalendlyQuery, Dataset};
 use crate::export::format::{self, Format, Section};
-use crate::export::{ExportService, Table};
 use crate::http::extract::{Caller, Params};
 use crate::http::{HttpState, json_status};
 use crate::pipeline::data::{EventFilter, InviteeFilter, Snapshot};
@@ -163,32 +163,13 @@ async fn identity<'a>(
     })
 }
 
-async fn rows_as_objects(table: Table) -> Result<Vec<Value>, AppError> {
-    let mut out = Vec::new();
-    let mut pages = table.pages;
-    while let Some(page) = pages.next().await {
-        for row in page? {
-            out.push(Value::Object(
-                table
-                    .columns
-                    .iter()
-                    .zip(&row)
-                    .map(|(c, v)| (c.name.clone(), v.to_json()))
-                    .collect(),
-            ));
-        }
-    }
-    Ok(out)
-}
-
-/// The user our Calendly token belongs to, in snapshot `s`.
-async fn current_user(svc: &ExportService, s: &Snapshot) -> Result<Value, AppError> {
-    let users = rows_as_objects(
-        svc.calendly_on(s.clone(), Dataset::Users, &CalendlyQuery::default())
-            .await?,
-    )
-    .await?;
-    users.into_iter().next().ok_or_else(|| {
+/// The user our Calendly token belongs to, in snapshot `s`, its fields in
+/// column order.
+async fn current_user(svc: &ExportService, s: &Snapshot) -> Result<Box<RawValue>, AppError> {
+    let users = svc
+        .calendly_on(s.clone(), Dataset::Users, &CalendlyQuery::default())
+        .await?;
+    format::first_object(users).await?.ok_or_else(|| {
         AppError::NotFound("no Calendly data yet: run the pipeline first".to_owned())
     })
 }
@@ -211,26 +192,27 @@ async fn list(
     key: &str,
 ) -> Result<Response, AppError> {
     let svc = service(app)?;
-    let table = svc.calendly(set, &p.query()?).await?;
-    let snapshot = table.snapshot.clone();
+    let q = p.query()?;
+    let snapshot = svc.snapshot().await?;
     let id = identity(svc, route, &snapshot, p).await?;
     if let Some(r) = download::not_modified(headers, &id) {
         return Ok(r);
     }
+    let table = svc.calendly_on(snapshot.clone(), set, &q).await?;
     let mut head = Map::new();
     head.insert("metadata".into(), snapshot_meta(&snapshot));
     if let Some(d) = p.days_back {
         head.insert("days_back".into(), d.into());
     }
     let body = format::json_document(
-        head,
+        &head,
         vec![Section {
             key: key.to_owned(),
             columns: table.columns,
             pages: table.pages,
         }],
     );
-    Ok(download::stream(&id, Format::Json, None, body))
+    download::stream(&id, Format::Json, None, body).await
 }
 
 /// The Calendly user our token belongs to.
@@ -331,6 +313,10 @@ pub async fn comprehensive(
     let svc = service(&app)?;
     let q = p.query()?;
     let snapshot = svc.snapshot().await?;
+    let id = identity(svc, "comprehensive", &snapshot, &p).await?;
+    if let Some(r) = download::not_modified(&headers, &id) {
+        return Ok(r);
+    }
     let mut sections = Vec::new();
     for (set, key) in [
         (Dataset::Members, "organization_members"),
@@ -345,18 +331,23 @@ pub async fn comprehensive(
             pages: t.pages,
         });
     }
-    let id = identity(svc, "comprehensive", &snapshot, &p).await?;
-    if let Some(r) = download::not_modified(&headers, &id) {
-        return Ok(r);
-    }
     let user = current_user(svc, &snapshot).await?;
-    let mut head = Map::new();
-    head.insert("user_info".into(), user.clone());
-    head.insert("user_data".into(), user);
-    head.insert("summary".into(), summary(svc, &snapshot).await?);
-    head.insert("metadata".into(), snapshot_meta(&snapshot));
-    let body = format::json_document(head, sections);
-    Ok(download::stream(&id, Format::Json, None, body))
+    /// What old scripts read first; a struct keeps this order.
+    #[derive(serde::Serialize)]
+    struct Head<'a> {
+        user_info: &'a RawValue,
+        user_data: &'a RawValue,
+        summary: Value,
+        metadata: Value,
+    }
+    let head = Head {
+        user_info: &user,
+        user_data: &user,
+        summary: summary(svc, &snapshot).await?,
+        metadata: snapshot_meta(&snapshot),
+    };
+    let body = format::json_document(&head, sections);
+    download::stream(&id, Format::Json, None, body).await
 }
 
 fn dataset(name: &str) -> Result<Dataset, AppError> {
@@ -377,20 +368,16 @@ async fn download_table(
     format: Format,
 ) -> Result<Response, AppError> {
     let svc = service(app)?;
-    let table = svc.calendly(set, &p.query()?).await?;
-    let snapshot = table.snapshot.clone();
+    let q = p.query()?;
+    let snapshot = svc.snapshot().await?;
     let mut id = identity(svc, route, &snapshot, p).await?;
     id.parts.push(format.extension().to_owned());
     if let Some(r) = download::not_modified(headers, &id) {
         return Ok(r);
     }
+    let table = svc.calendly_on(snapshot.clone(), set, &q).await?;
     let file = table.name.clone();
-    Ok(download::stream(
-        &id,
-        format,
-        Some(&file),
-        format::write(table, format),
-    ))
+    download::stream(&id, format, Some(&file), format::write(table, format)).await
 }
 
 /// A dataset as a file: CSV, or Parquet with a `.parquet` suffix.

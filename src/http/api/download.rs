@@ -5,8 +5,10 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::error::AppError;
 use crate::export::format::{Chunks, Format};
 use crate::pipeline::data::Snapshot;
 
@@ -78,9 +80,22 @@ pub fn not_modified(headers: &HeaderMap, id: &Identity<'_>) -> Option<Response> 
 }
 
 /// A streamed answer; `file` names a download (`Content-Disposition`), with
-/// the run in its name, or `None` for an inline JSON answer.
-pub fn stream(id: &Identity<'_>, format: Format, file: Option<&str>, chunks: Chunks) -> Response {
-    let mut r = Body::from_stream(chunks).into_response();
+/// the run in its name, or `None` for an inline JSON answer. The first
+/// chunk, which holds the first page, is read before the status is sent:
+/// a database that fails then gets an error status rather than a file cut
+/// off after its first bytes.
+pub async fn stream(
+    id: &Identity<'_>,
+    format: Format,
+    file: Option<&str>,
+    mut chunks: Chunks,
+) -> Result<Response, AppError> {
+    let first = match chunks.next().await {
+        Some(chunk) => Some(chunk?),
+        None => None,
+    };
+    let body = futures_util::stream::iter(first.map(Ok)).chain(chunks);
+    let mut r = Body::from_stream(body).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -97,7 +112,7 @@ pub fn stream(id: &Identity<'_>, format: Format, file: Option<&str>, chunks: Chu
         }
     }
     snapshot_headers(h, id.snapshot, &id.etag());
-    r
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -140,11 +140,9 @@ async fn table_response(
     format: Format,
     file: &str,
 ) -> Result<Response, AppError> {
-    let table = match service(app)?.leads(&p.query()?).await {
-        Ok(t) => t,
-        Err(e) => return failed(e),
-    };
-    let snapshot = table.snapshot.clone();
+    let svc = service(app)?;
+    let q = p.query()?;
+    let snapshot = svc.snapshot().await?;
     let id = Identity {
         route,
         snapshot: &snapshot,
@@ -153,12 +151,11 @@ async fn table_response(
     if let Some(r) = download::not_modified(headers, &id) {
         return Ok(r);
     }
-    Ok(download::stream(
-        &id,
-        format,
-        Some(file),
-        format::write(table, format),
-    ))
+    let table = match svc.leads_on(snapshot.clone(), &q).await {
+        Ok(t) => t,
+        Err(e) => return failed(e),
+    };
+    download::stream(&id, format, Some(file), format::write(table, format)).await
 }
 
 /// Every lead as CSV: `Item ID`, `Item Name`, the board's columns, `Group`, `origin`.
@@ -213,10 +210,9 @@ pub async fn grouped_json(
     Params(p): Params<LeadParams>,
 ) -> Result<Response, AppError> {
     RoleGuard::staff().allows(&who)?;
-    let (snapshot, columns, tables) = match service(&app)?.leads_by_group(&p.query()?).await {
-        Ok(t) => t,
-        Err(e) => return failed(e),
-    };
+    let svc = service(&app)?;
+    let q = p.query()?;
+    let snapshot = svc.snapshot().await?;
     let id = Identity {
         route: "json",
         snapshot: &snapshot,
@@ -225,12 +221,17 @@ pub async fn grouped_json(
     if let Some(r) = download::not_modified(&headers, &id) {
         return Ok(r);
     }
-    Ok(download::stream(
+    let (columns, tables) = match svc.leads_by_group(&snapshot, &q).await {
+        Ok(t) => t,
+        Err(e) => return failed(e),
+    };
+    download::stream(
         &id,
         Format::Json,
         None,
         format::json_object(columns, tables),
-    ))
+    )
+    .await
 }
 
 /// Every lead as a file: `leads.parquet` (typed), `leads.jsonl`, `leads.csv`

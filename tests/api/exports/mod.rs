@@ -7,6 +7,7 @@ mod calendly;
 mod consistency;
 mod keys;
 mod leads;
+mod upgrade;
 
 use serde_json::{Value, json};
 

@@ -37,10 +37,11 @@ async fn until_leads(app: &TestApp, token: &str, id: &str, n: u64) {
 
 #[tokio::test]
 async fn a_run_paces_itself_to_the_complexity_budget_and_is_never_refused() {
-    // Six pages of ~25k each against 60k per (shortened) window.
+    // Six pages of ~25k each against 60k per (shortened) window, long
+    // enough that even a slow machine reads three pages inside one.
     let sandbox = pipeline_sandbox(3_000, 5, |o| {
         o.monday_complexity_budget = 60_000;
-        o.monday_complexity_window = Duration::from_secs(2);
+        o.monday_complexity_window = Duration::from_secs(6);
     })
     .await;
     let app = pipeline_app(&sandbox, &[]).await;

@@ -15,6 +15,12 @@ use serde_json::json;
 pub enum AppError {
     /// The caller sent something we cannot use; the message says what.
     BadRequest(String),
+    /// The request itself is malformed (not the values in it): bad JSON, a
+    /// missing `query`, a persisted query whose hash does not match.
+    InvalidRequest(String),
+    /// An automatic persisted query's hash we do not know (yet): the client
+    /// sends the query text along with it next.
+    PersistedQueryNotFound,
     /// No credentials, or credentials we do not accept.
     Unauthenticated(String),
     /// Valid credentials without the right to do this.
@@ -43,7 +49,9 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            // As Apollo Server answers it; clients retry with the query.
+            Self::PersistedQueryNotFound => StatusCode::NOT_FOUND,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -60,6 +68,8 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "BAD_USER_INPUT",
+            Self::InvalidRequest(_) => gql_codes::BAD_REQUEST,
+            Self::PersistedQueryNotFound => gql_codes::PERSISTED_QUERY_NOT_FOUND,
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
@@ -76,6 +86,7 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             Self::BadRequest(m)
+            | Self::InvalidRequest(m)
             | Self::Unauthenticated(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
@@ -85,6 +96,8 @@ impl AppError {
             Self::RateLimited { retry_after_secs } => {
                 format!("too many requests; retry in {retry_after_secs} s")
             }
+            // The text Apollo clients look for, besides the code.
+            Self::PersistedQueryNotFound => "PersistedQueryNotFound".to_owned(),
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 "internal error".to_owned()
@@ -169,6 +182,11 @@ impl<T> OnUnique<T> for Result<T, sea_orm::DbErr> {
 /// Codes for errors async-graphql raises itself, before any resolver runs.
 pub mod gql_codes {
     pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// A malformed GraphQL-over-HTTP request: bad JSON, no `query`, a wrong
+    /// media type, a body or batch over its limit, a mutation over GET.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// Apollo's automatic persisted queries: the hash is unknown here.
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 }
 
 #[cfg(test)]

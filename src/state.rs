@@ -18,6 +18,7 @@ use crate::auth::session::SessionService;
 use crate::changes::ChangeSignal;
 use crate::config::Config;
 use crate::export::ExportService;
+use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
 use crate::pipeline::PipelineService;
 #[cfg(feature = "sandbox")]
@@ -45,6 +46,8 @@ pub struct AppState {
     pub changes: Arc<ChangeSignal>,
     /// Recent `tickets`/`ticket` responses, per caller.
     pub responses: Arc<ResponseCache>,
+    /// Automatic persisted queries: hash to query text, bounded.
+    pub persisted_queries: Arc<PersistedQueries>,
     /// Present when a Monday token is configured (or the sandbox supplies one).
     pub monday: Option<Arc<MondayClient>>,
     /// Present when a tickets board is configured.

@@ -6,6 +6,7 @@
 mod auth;
 mod cache;
 mod env;
+mod graphql;
 mod mail;
 mod pipeline;
 mod sandbox;
@@ -21,6 +22,7 @@ use env::Env;
 
 pub use auth::{AdminConfig, AuthConfig, JwtConfig, StaffSeed};
 pub use cache::CacheConfig;
+pub use graphql::GraphqlConfig;
 pub use mail::{MailConfig, SmtpTls};
 pub use pipeline::PipelineConfig;
 pub use sandbox::SandboxConfig;
@@ -62,6 +64,7 @@ pub struct Config {
     pub tickets: TicketsConfig,
     pub outbox: OutboxConfig,
     pub cache: CacheConfig,
+    pub graphql: GraphqlConfig,
     /// Where local state lives: the default SQLite file, the dev mail outbox.
     pub data_dir: PathBuf,
 }
@@ -105,6 +108,7 @@ impl Config {
             tickets: TicketsConfig::from_env(&env)?,
             outbox: OutboxConfig::from_env(&env)?,
             cache: CacheConfig::from_env(&env)?,
+            graphql: GraphqlConfig::from_env(&env)?,
             data_dir: PathBuf::from(env.get("DATA_DIR").unwrap_or("data")),
             server,
         })

@@ -226,3 +226,28 @@ fn pipeline_settings() {
         "PIPELINE_RUN_ON_STARTUP"
     );
 }
+
+#[test]
+fn graphql_limits() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(c.graphql.max_body_bytes, 1024 * 1024);
+    assert_eq!(c.graphql.max_batch, 10);
+    assert_eq!(c.graphql.apq_cache_bytes, 16 * 1024 * 1024);
+    let c = cfg(&[
+        ("GRAPHQL_MAX_BODY_BYTES", "65536"),
+        ("GRAPHQL_MAX_BATCH", "1"),
+        ("GRAPHQL_APQ_CACHE_MB", "0"),
+    ])
+    .expect("config");
+    assert_eq!(c.graphql.max_body_bytes, 65536);
+    assert_eq!(c.graphql.max_batch, 1);
+    assert_eq!(c.graphql.apq_cache_bytes, 0);
+    for (var, bad) in [
+        ("GRAPHQL_MAX_BODY_BYTES", "12"),
+        ("GRAPHQL_MAX_BODY_BYTES", "1MB"),
+        ("GRAPHQL_MAX_BATCH", "0"),
+        ("GRAPHQL_APQ_CACHE_MB", "99999"),
+    ] {
+        assert_eq!(cfg(&[(var, bad)]).unwrap_err().var, var, "{var}={bad}");
+    }
+}

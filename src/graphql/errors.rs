@@ -2,13 +2,24 @@
 //! `AppError`, which sets its own; this catches the rest: async-graphql's parse,
 //! validation and argument errors (safe to show) and any error that reached a
 //! resolver's `?` without going through `AppError` (logged, then hidden).
+//! Errors raised before execution (the access policy, the HTTP layer:
+//! `BAD_REQUEST`, `PERSISTED_QUERY_NOT_FOUND`, …) are made by `request_error`.
 
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{Response, ServerError, Value};
 
-use crate::error::gql_codes;
+use crate::error::{AppError, gql_codes};
+
+/// An error outside any field and any place in the document, raised before
+/// execution, with the code and public message `AppError` gives it.
+pub fn request_error(e: AppError) -> ServerError {
+    let err: async_graphql::Error = e.into();
+    let mut server = ServerError::new(err.message, None);
+    server.extensions = err.extensions;
+    server
+}
 
 pub struct ErrorPolicy;
 

@@ -6,6 +6,7 @@ pub mod guard;
 pub mod loaders;
 pub mod mutation;
 pub mod pagination;
+pub mod persisted_queries;
 pub mod policy;
 pub mod query;
 pub mod response_cache;

@@ -83,8 +83,7 @@ impl Extension for AccessPolicy {
 }
 
 fn deny(e: AppError) -> ServerError {
-    let err: async_graphql::Error = e.into();
-    err.into_server_error(async_graphql::Pos::default())
+    crate::graphql::errors::request_error(e)
 }
 
 fn operations(doc: &ExecutableDocument) -> Vec<(&OperationType, &SelectionSet)> {

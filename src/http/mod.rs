@@ -4,7 +4,7 @@
 
 pub mod api;
 pub mod extract;
-mod graphql;
+pub mod graphql;
 mod health;
 pub mod pipeline;
 pub mod webhooks;
@@ -43,10 +43,7 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
         .route("/", get(health::health))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route(
-            "/graphql",
-            get(graphql::graphiql).post(graphql::graphql_handler),
-        )
+        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/api/openapi.json", get(api::openapi::serve))
         .merge(api::routes());
@@ -98,6 +95,7 @@ fn cors(cfg: &ServerConfig) -> CorsLayer {
         .expose_headers([
             REQUEST_ID,
             header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
             header::ETAG,
             header::CONTENT_DISPOSITION,
             api::SNAPSHOT_RUN,

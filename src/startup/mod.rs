@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::db::{self, DbError};
 use crate::export::ExportService;
 use crate::graphql;
+use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
 use crate::http;
 use crate::mail::Mailer;
@@ -192,6 +193,7 @@ impl Application {
             tracing::warn!("no leads board and no Calendly token configured; the data hub is off");
         }
 
+        let persisted_queries = Arc::new(PersistedQueries::new(config.graphql.apq_cache_bytes));
         let state = AppState {
             config: Arc::new(config),
             db,
@@ -206,6 +208,7 @@ impl Application {
             audit: auth.audit,
             changes,
             responses,
+            persisted_queries,
             monday,
             tickets,
             calendly,

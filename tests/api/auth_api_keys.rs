@@ -15,7 +15,7 @@ const REVOKE: &str = include_str!("operations/auth/revoke_api_key.graphql");
 const CLIENTS: &str = include_str!("operations/auth/clients.graphql");
 const CREATE_CLIENT: &str = include_str!("operations/auth/create_client.graphql");
 
-async fn create_key(app: &TestApp, admin: &str, input: Value) -> (String, Value) {
+pub(crate) async fn create_key(app: &TestApp, admin: &str, input: Value) -> (String, Value) {
     let res = app
         .graphql_as(admin, CREATE_API_KEY, json!({ "input": input }))
         .await;
@@ -76,7 +76,7 @@ async fn the_key_lifecycle() {
     let res = app.graphql_key(&key, ME, json!({})).await;
     assert_eq!(res.status(), 401);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"], "UNAUTHENTICATED");
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
 }
 
 #[tokio::test]
@@ -206,8 +206,11 @@ async fn past_its_rate_limit_a_key_gets_429_with_retry_after() {
         .unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["retry_after"], retry, "{body}");
-    assert_eq!(body["error"], "RATE_LIMITED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["retryAfter"], retry,
+        "{body}"
+    );
+    assert_eq!(code(&body), "RATE_LIMITED");
 
     // Other keys and sessions are unaffected.
     let (other, _) = create_key(
@@ -283,7 +286,10 @@ async fn an_expired_key_is_refused_and_shown_as_expired() {
     assert_eq!(res.status(), 401);
     let body: Value = res.json().await.unwrap();
     assert!(
-        body["message"].as_str().unwrap().contains("expired"),
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
         "{body}"
     );
     let one = app

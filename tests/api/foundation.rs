@@ -80,7 +80,7 @@ async fn graphql_query_over_http() {
 #[tokio::test]
 async fn graphiql_is_served_on_get() {
     let app = spawn_app().await;
-    let res = app.get("/graphql").await;
+    let res = app.graphiql(None).await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("graphiql"), "GraphiQL page");
@@ -120,6 +120,7 @@ async fn bad_queries_get_stable_codes() {
 
 #[tokio::test]
 async fn malformed_http_bodies_get_400_not_500() {
+    // The shapes and codes in detail: graphql_http::errors.
     let app = spawn_app().await;
     let res = app
         .client

@@ -173,6 +173,18 @@ impl TestApp {
             .expect("GET request")
     }
 
+    /// GraphiQL, as a browser asks for it, with an optional credential header.
+    pub async fn graphiql(&self, credential: Option<(&str, &str)>) -> reqwest::Response {
+        let mut req = self
+            .client
+            .get(self.url("/graphql"))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+        if let Some((name, value)) = credential {
+            req = req.header(name, value);
+        }
+        req.send().await.expect("GET /graphql")
+    }
+
     /// Sends one GraphQL operation over HTTP and returns the JSON body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.graphql_with(query, variables, |r| r).await
@@ -273,6 +285,19 @@ impl WsClient {
                 }
                 Message::Close(_) => return None,
                 _ => continue,
+            }
+        }
+    }
+
+    /// The code of the close frame the server sends next, skipping other
+    /// messages; `None` if the socket ends without one.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .ok()??;
+            if let Message::Close(frame) = msg.ok()? {
+                return frame.map(|f| f.code.into());
             }
         }
     }

@@ -17,6 +17,7 @@ mod calendly_client;
 mod cli;
 mod exports;
 mod foundation;
+mod graphql_http;
 mod migrations;
 mod monday_client;
 mod pipeline;

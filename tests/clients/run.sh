@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Client checks in other languages: a server in sandbox mode on a fresh
 # SQLite file, after its startup pipeline run, read by pandas, pyarrow and
-# duckdb (exports_check.py), and its OpenAPI description fuzzed by
-# schemathesis (no 5xx, every response as described).
+# duckdb (exports_check.py); its OpenAPI description fuzzed by schemathesis
+# (no 5xx, every response as described); its /graphql audited by graphql-http
+# (no error, no warning) and used by the graphql-ws client (js/) and Python's
+# gql (graphql_check.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nodejs npm >/dev/null
+fi
+(cd tests/clients/js && npm ci --no-audit --no-fund --loglevel=error)
 
 venv=${CLIENTS_VENV:-target/clients-venv}
 if [ ! -x "$venv/bin/python" ]; then
@@ -15,9 +24,11 @@ py="$venv/bin/python"
 
 cargo build --locked -q --bin bridgeboard
 work=$(mktemp -d)
-port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+sandbox_port=$(free_port)
 password=clients-check-password-1
-ADMIN_USER=admin ADMIN_PASSWORD=$password PORT=$port DATA_DIR="$work" \
+ADMIN_USER=admin ADMIN_PASSWORD=$password PORT=$port SANDBOX_PORT=$sandbox_port DATA_DIR="$work" \
   DATABASE_URL="sqlite://$work/hub.db?mode=rwc" SANDBOX_LEADS=3000 SANDBOX_EVENTS=300 \
   RUST_LOG=warn target/debug/bridgeboard serve >"$work/server.log" 2>&1 &
 pid=$!
@@ -65,3 +76,10 @@ PY
   --header "X-API-Key: $key" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance \
   --max-examples 25 --seed 1 --no-color
+
+echo "==> graphql-http audit of /graphql"
+node tests/clients/js/audit.mjs "$base/graphql"
+echo "==> graphql-ws: a live ticket update, complete, and 4403 for a bad token"
+node tests/clients/js/subscribe.mjs "$base" "http://127.0.0.1:$sandbox_port/_sandbox" "$work/outbox" "$password"
+echo "==> gql (Python): a query, a subscription, the codes of a bad token and a rate-limited key"
+"$py" tests/clients/graphql_check.py "$base" "$password"

@@ -27,7 +27,10 @@ async fn rejected(base: &str, token: &str, query: &str) -> bool {
     let body: Value = res.json().await.expect("JSON body");
     match status.as_u16() {
         401 => {
-            assert_eq!(body["error"], "UNAUTHENTICATED", "{body}");
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{body}"
+            );
             true
         }
         200 => false,

@@ -20,6 +20,7 @@ mod foundation;
 mod migrations;
 mod monday_client;
 mod pipeline;
+mod properties;
 mod sandbox_calendly;
 mod sandbox_monday;
 mod sandbox_monday_activity;

@@ -11,6 +11,7 @@ pub mod client;
 pub mod lead;
 pub mod lead_column;
 pub mod lead_group;
+pub mod liveness_slot;
 pub mod magic_link;
 pub mod outbox;
 pub mod pipeline_log;

@@ -277,11 +277,21 @@ async fn serve(
         .and_then(|p| p.parent())
         .context("target dir")?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // Built together with this example, so dependencies get the same
+    // features and the binary is the one `cargo run --example` left fresh
+    // (building the binary alone would rebuild them with fewer).
     let built = Command::new(cargo)
-        .args(["build", "--release", "--bin", "bridgeboard"])
+        .args([
+            "build",
+            "--release",
+            "--bin",
+            "bridgeboard",
+            "--example",
+            "bench_soak",
+        ])
         .status()?;
     if !built.success() {
-        bail!("cargo build --release --bin bridgeboard failed");
+        bail!("cargo build --release --bin bridgeboard --example bench_soak failed");
     }
     let bin = target.join("bridgeboard");
     let port = std::net::TcpListener::bind("127.0.0.1:0")?

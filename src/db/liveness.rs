@@ -127,23 +127,6 @@ impl Liveness {
         Ok(res.rows_affected == 1)
     }
 
-    /// Heartbeats until the process ends, taking a new slot if ours was lost.
-    pub async fn run_heartbeat(&self, db: DatabaseConnection) {
-        loop {
-            tokio::time::sleep(HEARTBEAT).await;
-            match self.heartbeat(&db).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(slot = self.slot(), "liveness slot lost; taking another");
-                    if let Err(e) = self.acquire(&db).await {
-                        tracing::warn!(error = %e, "no liveness slot");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "liveness heartbeat failed"),
-            }
-        }
-    }
-
     fn row(&self, n: i32, now: DateTime<Utc>) -> slot::ActiveModel {
         slot::ActiveModel {
             slot: Set(n),

@@ -128,7 +128,6 @@ pub struct Worker {
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
     /// Holds this process's liveness slot and renews leases.
     owner: Option<Owner>,
-    liveness: Option<Arc<Liveness>>,
 }
 
 impl Worker {
@@ -139,19 +138,13 @@ impl Worker {
             outbox,
             handlers: HashMap::new(),
             owner: None,
-            liveness: None,
         }
     }
 
     /// Claims name this process (its liveness slot), and a restart on the
     /// same slot releases them at once.
     pub fn with_liveness(mut self, liveness: Arc<Liveness>) -> Self {
-        self.owner = Some(Owner::new(
-            self.db.clone(),
-            liveness.clone(),
-            self.cfg.lease,
-        ));
-        self.liveness = Some(liveness);
+        self.owner = Some(Owner::new(self.db.clone(), liveness, self.cfg.lease));
         self
     }
 
@@ -174,14 +167,10 @@ impl Worker {
                 tokio::time::sleep(self.backoff(failures)).await;
             }
         }
-        let heartbeat = {
-            let liveness = self.liveness.clone();
-            let db = self.db.clone();
-            async move {
-                match liveness {
-                    Some(l) => l.run_heartbeat(db).await,
-                    None => std::future::pending().await,
-                }
+        let heartbeat = async {
+            match &self.owner {
+                Some(owner) => owner.run_heartbeat().await,
+                None => std::future::pending().await,
             }
         };
         tokio::select! {

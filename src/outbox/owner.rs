@@ -11,7 +11,7 @@ use chrono::Utc;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::db::entities::outbox as entity;
-use crate::db::liveness::Liveness;
+use crate::db::liveness::{self, Liveness};
 use crate::db::repo::outbox as repo;
 
 pub struct Owner {
@@ -49,6 +49,27 @@ impl Owner {
             );
         }
         Ok(released)
+    }
+
+    /// Heartbeats the slot until the process ends; if it was lost (the
+    /// database was out of reach for `STALE`), takes a slot again.
+    pub async fn run_heartbeat(&self) {
+        loop {
+            tokio::time::sleep(liveness::HEARTBEAT).await;
+            match self.liveness.heartbeat(&self.db).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        slot = self.liveness.slot(),
+                        "liveness slot lost; taking another"
+                    );
+                    if let Err(e) = self.start().await {
+                        tracing::warn!(error = %e, "no liveness slot");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "liveness heartbeat failed"),
+            }
+        }
     }
 
     /// Keeps `entry`'s lease alive until the returned guard is dropped.

@@ -18,6 +18,7 @@ mod m20261204_000051_create_leads;
 mod m20261204_000052_create_calendly;
 mod m20261204_000060_api_key_usage;
 mod m20261206_000061_narrow_leads;
+mod m20261206_000070_outbox_liveness;
 mod versioned;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000052_create_calendly::Migration),
             Box::new(m20261204_000060_api_key_usage::Migration),
             Box::new(m20261206_000061_narrow_leads::Migration),
+            Box::new(m20261206_000070_outbox_liveness::Migration),
         ]
     }
 }

@@ -75,8 +75,9 @@ pub struct OutboxConfig {
     /// First and longest wait between delivery attempts of one entry.
     pub retry_base: Duration,
     pub retry_max: Duration,
-    /// How long a worker owns an entry it is delivering; after that another
-    /// worker (or this one after a crash) may take it.
+    /// How long a worker owns an entry it is delivering unless it renews the
+    /// claim (it does, every third of this, while its call runs); a dead
+    /// worker's entries free up after this long.
     pub lease: Duration,
 }
 
@@ -86,7 +87,7 @@ impl OutboxConfig {
             poll: env.millis("OUTBOX_POLL_MS", 1_000)?,
             retry_base: env.millis("OUTBOX_RETRY_BASE_MS", 1_000)?,
             retry_max: env.millis("OUTBOX_RETRY_MAX_MS", 5 * 60 * 1000)?,
-            lease: env.millis("OUTBOX_LEASE_MS", 300_000)?,
+            lease: env.millis("OUTBOX_LEASE_MS", 30_000)?,
         };
         if cfg.retry_base > cfg.retry_max {
             return Err(ConfigError::new(

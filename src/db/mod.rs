@@ -3,6 +3,7 @@
 //! hand-written repositories that hold our queries.
 
 pub mod entities;
+pub mod liveness;
 pub mod repo;
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! Probes for load balancers and orchestrators: `/health` says the process is
-//! up; `/ready` says it can serve, which needs the database.
+//! up; `/ready` says it can serve, which needs the database and, with the
+//! support portal on, a first sync of the tickets board (retried with backoff
+//! while Monday is down; the body counts the attempts).
 
 use std::time::Duration;
 
@@ -18,10 +20,30 @@ pub async fn health() -> Json<Value> {
 pub async fn ready(State(app): State<AppState>) -> Response {
     let ping = tokio::time::timeout(Duration::from_secs(2), crate::db::ping(&app.db)).await;
     match ping {
-        Ok(Ok(())) => super::json_status(
-            StatusCode::OK,
-            json!({ "status": "ready", "database": "up" }),
-        ),
+        Ok(Ok(())) => match &app.tickets {
+            Some(t) if !t.is_synced() => super::json_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({
+                    "status": "unavailable",
+                    "database": "up",
+                    "tickets_board": "syncing",
+                    "tickets_board_sync_attempts": t.sync_attempts(),
+                }),
+            ),
+            Some(t) => super::json_status(
+                StatusCode::OK,
+                json!({
+                    "status": "ready",
+                    "database": "up",
+                    "tickets_board": "synced",
+                    "tickets_board_sync_attempts": t.sync_attempts(),
+                }),
+            ),
+            None => super::json_status(
+                StatusCode::OK,
+                json!({ "status": "ready", "database": "up" }),
+            ),
+        },
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check: database error");
             not_ready()

@@ -77,8 +77,12 @@ impl PipelineService {
         }
         let invitee_uri = delivery["payload"]["uri"]
             .as_str()
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .ok_or_else(|| AppError::bad_request("payload.uri is not an invitee URI"))?;
+            .filter(|u| crate::upstream::calendly::is_invitee_uri(u))
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "payload.uri is not an invitee URI (…/scheduled_events/{id}/invitees/{id})",
+                )
+            })?;
         let Some(stream) = &self.calendly else {
             return Ok(Received::Ignored);
         };

@@ -287,7 +287,8 @@ impl Application {
             state.db.clone(),
             state.config.outbox.clone(),
             self.outbox.clone(),
-        );
+        )
+        .with_liveness(Arc::new(crate::db::liveness::Liveness::new()));
         let mut workers = Vec::new();
         for m in &self.modules {
             m.outbox(&mut outbox);

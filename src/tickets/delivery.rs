@@ -23,8 +23,8 @@ impl Handler for TicketService {
         self.deliver_entry(entry).await.map_err(Failure::from)
     }
 
-    /// Kept and retried (someone may fix the board), but the ticket shows
-    /// that it is stuck and why.
+    /// Monday refused the entry for good: the ticket shows staff that it
+    /// failed and why (`syncError`).
     async fn rejected(&self, entry: &Claimed, reason: &str) -> Result<(), Failure> {
         let Ok(ticket_id) = entry.subject().parse() else {
             return Ok(());
@@ -54,10 +54,7 @@ impl TicketService {
                 self.finish(entry, ticket, Some(item_id), None).await
             }
             KIND_UPDATE_ITEM => {
-                let item_id = ticket
-                    .monday_item_id
-                    .clone()
-                    .ok_or(TicketError::NotYetCreated)?;
+                let item_id = self.item_of(&ticket).await?;
                 let fields: Change = serde_json::from_value(entry.payload().clone())
                     .map_err(|e| TicketError::Malformed(e.to_string()))?;
                 // Send today's values of the changed fields: a later edit
@@ -80,10 +77,7 @@ impl TicketService {
                 self.finish(entry, ticket, None, None).await
             }
             KIND_CREATE_UPDATE => {
-                let item_id = ticket
-                    .monday_item_id
-                    .clone()
-                    .ok_or(TicketError::NotYetCreated)?;
+                let item_id = self.item_of(&ticket).await?;
                 let comment_id: Uuid = entry
                     .payload()
                     .get("comment_id")
@@ -119,6 +113,20 @@ impl TicketService {
                 "unknown outbox kind {other:?}"
             ))),
         }
+    }
+
+    /// The ticket's Monday item; an entry about it waits while the item is
+    /// being created, and fails when Monday refused to create it.
+    async fn item_of(&self, ticket: &ticket::Model) -> Result<String, TicketError> {
+        if let Some(id) = &ticket.monday_item_id {
+            return Ok(id.clone());
+        }
+        if outbox::failed_for_subject(&self.db, &ticket.id.to_string(), KIND_CREATE_ITEM).await? {
+            return Err(TicketError::Undeliverable(
+                "the ticket's Monday item could not be created".to_owned(),
+            ));
+        }
+        Err(TicketError::NotYetCreated)
     }
 
     /// Creates the Monday item, unless an earlier attempt already did.

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::outbox::Failure;
 use crate::tickets::board::BindError;
 use crate::upstream::Transient;
-use crate::upstream::monday::MondayError;
+use crate::upstream::monday::{ErrorClass, MondayError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
@@ -23,6 +23,9 @@ pub enum TicketError {
     NotYetCreated,
     #[error("outbox entry is malformed: {0}")]
     Malformed(String),
+    /// It depends on something Monday refused for good.
+    #[error("{0}")]
+    Undeliverable(String),
 }
 
 impl Transient for TicketError {
@@ -32,7 +35,7 @@ impl Transient for TicketError {
             TicketError::Board(e) => e.is_transient(),
             TicketError::Db(_) | TicketError::NotYetCreated => true,
             TicketError::Client(e) => matches!(e, AppError::Internal(_) | AppError::Unavailable(_)),
-            TicketError::Malformed(_) => false,
+            TicketError::Malformed(_) | TicketError::Undeliverable(_) => false,
         }
     }
 }
@@ -51,11 +54,28 @@ impl From<TicketError> for AppError {
     }
 }
 
+impl TicketError {
+    /// Our configuration (token, board, columns) is wrong, not the entry:
+    /// every entry would fail alike until an operator fixes it.
+    pub fn is_setup(&self) -> bool {
+        match self {
+            TicketError::Monday(e) | TicketError::Board(BindError::Monday(e)) => {
+                e.class() == ErrorClass::Setup
+            }
+            TicketError::Board(_) => true,
+            _ => false,
+        }
+    }
+}
+
 impl From<TicketError> for Failure {
+    /// Only an entry Monday refused for good (or that can never be sent) is
+    /// failed; setup trouble backs off for every entry instead, so fixing the
+    /// configuration delivers them all.
     fn from(e: TicketError) -> Self {
         match e {
             TicketError::NotYetCreated => Failure::Waiting(e.to_string()),
-            e if e.is_transient() => Failure::Transient(e.to_string()),
+            e if e.is_transient() || e.is_setup() => Failure::Transient(e.to_string()),
             e => Failure::Permanent(e.to_string()),
         }
     }
@@ -85,5 +105,12 @@ mod tests {
         assert!(matches!(waiting, Failure::Waiting(_)));
         let broken = Failure::from(TicketError::Malformed("no comment_id".into()));
         assert!(matches!(broken, Failure::Permanent(_)));
+        let invalid = TicketError::Monday(MondayError::Api {
+            code: "InvalidArgumentException".into(),
+            message: "Invalid ID: abc".into(),
+        });
+        assert!(matches!(Failure::from(invalid), Failure::Permanent(_)));
+        let token = Failure::from(TicketError::Monday(MondayError::Unauthorized(401)));
+        assert!(matches!(token, Failure::Transient(_)));
     }
 }

@@ -20,6 +20,10 @@ use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{outbox, tickets};
 use crate::upstream::monday::MondayItem;
 
+/// The startup sync's first and longest wait between attempts.
+const STARTUP_RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+const STARTUP_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SyncReport {
     pub items: u64,
@@ -371,14 +375,29 @@ impl TicketService {
             .map_err(TicketError::Client)
     }
 
-    /// Runs the startup sync, then reconciles on a fixed interval.
+    /// Runs the startup sync, retried with backoff (1 s doubling up to 60 s)
+    /// until it succeeds, then reconciles on a fixed interval.
     #[tracing::instrument(skip_all, name = "tickets.reconcile")]
     pub async fn run_reconcile(self: Arc<Self>) {
+        let mut wait = STARTUP_RETRY_FIRST;
         loop {
+            let attempt = self.sync_attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            match self.full_sync().await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, wait_ms = wait.as_millis() as u64, "startup board sync failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(STARTUP_RETRY_MAX);
+                }
+            }
+        }
+        self.synced.store(true, Ordering::Release);
+        loop {
+            tokio::time::sleep(self.cfg.reconcile_interval).await;
+            self.sync_attempts.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = self.full_sync().await {
                 tracing::warn!(error = %e, "ticket board sync failed; will retry");
             }
-            tokio::time::sleep(self.cfg.reconcile_interval).await;
         }
     }
 }

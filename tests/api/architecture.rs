@@ -15,7 +15,7 @@ const BELOW_THE_API: &[&str] = &[
     "pipeline",
     "export",
     "changes.rs",
-    "outbox.rs",
+    "outbox",
     "ids.rs",
     "tls.rs",
     "error.rs",

@@ -44,9 +44,15 @@ async fn every_response_carries_a_request_id() {
 #[tokio::test]
 async fn ready_turns_503_when_the_database_is_gone() {
     let app = spawn_app().await;
-    let res = app.get("/ready").await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["database"], "up");
+    // Ready once the tickets board has been synced.
+    let body = crate::helpers::eventually("/ready", || async {
+        let res = app.get("/ready").await;
+        (res.status() == 200).then_some(())?;
+        res.json::<Value>().await.ok()
+    })
+    .await;
+    assert_eq!(body["database"], "up");
+    assert_eq!(body["tickets_board"], "synced");
 
     app.db.destroy().await;
 

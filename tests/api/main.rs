@@ -21,6 +21,7 @@ mod graphql_http;
 mod migrations;
 mod monday_client;
 mod pipeline;
+mod properties;
 mod sandbox_calendly;
 mod sandbox_monday;
 mod sandbox_monday_activity;

@@ -12,6 +12,7 @@ pub mod lead;
 pub mod lead_column;
 pub mod lead_group;
 pub mod lead_value;
+pub mod liveness_slot;
 pub mod magic_link;
 pub mod outbox;
 pub mod pipeline_log;

@@ -21,6 +21,12 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub delivered_at: Option<DateTimeUtc>,
+    /// The liveness slot and holder of the process that claimed it last
+    /// (see `db::liveness`); a restart on that slot releases the claim.
+    pub claimed_slot: Option<i32>,
+    pub claimed_by: Option<String>,
+    /// Refused for good by the upstream: no longer delivered.
+    pub failed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

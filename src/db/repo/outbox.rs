@@ -6,6 +6,8 @@
 //! worker whose lease ran out (and whose row someone else claimed since)
 //! can neither record the row as delivered nor put it back, so it cannot
 //! release the new owner's lease and let a third worker deliver it again.
+//! A claim also names the liveness slot and holder of its worker's process
+//! (`db::liveness`), so a restart on that slot releases it at once.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -40,15 +42,26 @@ pub async fn enqueue(
     Ok(())
 }
 
-fn due(now: DateTime<Utc>) -> Condition {
+/// Who claims: the worker's process, by liveness slot and holder.
+#[derive(Clone, Copy, Debug)]
+pub struct Claimant<'a> {
+    pub slot: i32,
+    pub holder: &'a str,
+}
+
+/// Neither delivered nor refused for good.
+fn open() -> Condition {
     Condition::all()
         .add(outbox::Column::DeliveredAt.is_null())
-        .add(outbox::Column::NextAttemptAt.lte(now))
-        .add(
-            Condition::any()
-                .add(outbox::Column::LockedUntil.is_null())
-                .add(outbox::Column::LockedUntil.lt(now)),
-        )
+        .add(outbox::Column::FailedAt.is_null())
+}
+
+fn due(now: DateTime<Utc>) -> Condition {
+    open().add(outbox::Column::NextAttemptAt.lte(now)).add(
+        Condition::any()
+            .add(outbox::Column::LockedUntil.is_null())
+            .add(outbox::Column::LockedUntil.lt(now)),
+    )
 }
 
 /// Claims the oldest due row of one of `kinds`: sets its lease and counts
@@ -59,6 +72,17 @@ pub async fn claim(
     kinds: &[&str],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
+) -> Result<Option<outbox::Model>, DbErr> {
+    claim_as(db, kinds, now, lease_until, None).await
+}
+
+/// `claim`, recording which process holds the claim.
+pub async fn claim_as(
+    db: &impl ConnectionTrait,
+    kinds: &[&str],
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    by: Option<Claimant<'_>>,
 ) -> Result<Option<outbox::Model>, DbErr> {
     if kinds.is_empty() {
         return Ok(None);
@@ -79,6 +103,11 @@ pub async fn claim(
                 outbox::Column::Attempts,
                 Expr::col(outbox::Column::Attempts).add(1),
             )
+            .col_expr(outbox::Column::ClaimedSlot, Expr::value(by.map(|b| b.slot)))
+            .col_expr(
+                outbox::Column::ClaimedBy,
+                Expr::value(by.map(|b| b.holder.to_owned())),
+            )
             .filter(outbox::Column::Id.eq(row.id))
             .filter(due(now))
             .exec(db)
@@ -96,7 +125,84 @@ fn still_ours(entry: &outbox::Model) -> Condition {
     Condition::all()
         .add(outbox::Column::Id.eq(entry.id))
         .add(outbox::Column::Attempts.eq(entry.attempts))
-        .add(outbox::Column::DeliveredAt.is_null())
+        .add(open())
+}
+
+/// Extends the lease of a claim still held. `false`: the claim was lost
+/// (released after a restart, or taken over); the delivery must not record.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    entry: &outbox::Model,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::value(lease_until))
+        .filter(still_ours(entry))
+        .filter(outbox::Column::LockedUntil.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Marks a claimed row as refused for good: it is not delivered again.
+/// `false`: the claim was lost to another worker; nothing was written.
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    entry: &outbox::Model,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::FailedAt, Expr::value(now))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(error.to_owned()))
+        .filter(still_ours(entry))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Releases the claims held on liveness `slot` by anyone but `holder`: their
+/// process is gone (the slot was free for `holder` to take). Returns how many.
+pub async fn release_slot(
+    db: &impl ConnectionTrait,
+    slot: i32,
+    holder: &str,
+) -> Result<u64, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(open())
+        .filter(outbox::Column::LockedUntil.is_not_null())
+        .filter(outbox::Column::ClaimedSlot.eq(slot))
+        .filter(
+            Condition::any()
+                .add(outbox::Column::ClaimedBy.is_null())
+                .add(outbox::Column::ClaimedBy.ne(holder)),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Whether an entry of `kind` about `subject` was refused for good.
+pub async fn failed_for_subject(
+    db: &impl ConnectionTrait,
+    subject: &str,
+    kind: &str,
+) -> Result<bool, DbErr> {
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::Subject.eq(subject))
+        .filter(outbox::Column::Kind.eq(kind))
+        .filter(outbox::Column::FailedAt.is_not_null())
+        .count(db)
+        .await?
+        > 0)
 }
 
 /// Records a claimed row as delivered. `false`: the claim was lost to
@@ -154,20 +260,20 @@ pub async fn pending_for_subject(
 ) -> Result<u64, DbErr> {
     outbox::Entity::find()
         .filter(outbox::Column::Subject.eq(subject))
-        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(open())
         .filter(outbox::Column::Id.ne(except))
         .count(db)
         .await
 }
 
-/// Rows about `subject` not yet delivered, oldest first.
+/// Rows about `subject` still to be delivered (not refused), oldest first.
 pub async fn undelivered(
     db: &impl ConnectionTrait,
     subject: &str,
 ) -> Result<Vec<outbox::Model>, DbErr> {
     outbox::Entity::find()
         .filter(outbox::Column::Subject.eq(subject))
-        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(open())
         .order_by_asc(outbox::Column::Id)
         .all(db)
         .await
@@ -176,7 +282,7 @@ pub async fn undelivered(
 /// How many rows wait for delivery.
 pub async fn backlog(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     outbox::Entity::find()
-        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(open())
         .select_only()
         .column(outbox::Column::Id)
         .count(db)

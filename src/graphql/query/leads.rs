@@ -108,6 +108,7 @@ impl LeadsQuery {
     /// One lead by its Monday item id.
     #[graphql(guard = "RoleGuard::staff()")]
     async fn lead(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Lead>> {
+        let id = crate::ids::parse_monday_id(&id, "id")?;
         let (data, snapshot) = datasets(ctx).await?;
         let n = snapshot.number;
         Ok(data.lead(&snapshot, &id).await?.map(|l| Lead::new(l, n)))

@@ -26,6 +26,8 @@ pub struct Ticket {
     pub monday_item_id: Option<ID>,
     pub sync_state: SyncState,
     #[graphql(skip)]
+    pub sync_error: Option<String>,
+    #[graphql(skip)]
     pub client_id: Option<uuid::Uuid>,
     #[graphql(skip)]
     pub uuid: uuid::Uuid,
@@ -44,6 +46,7 @@ impl From<ticket::Model> for Ticket {
             updated_at: t.updated_at,
             monday_item_id: t.monday_item_id.map(ID),
             sync_state: SyncState::from_code(&t.sync_state),
+            sync_error: t.sync_error,
             client_id: t.client_id,
             uuid: t.id,
         }
@@ -52,6 +55,15 @@ impl From<ticket::Model> for Ticket {
 
 #[ComplexObject]
 impl Ticket {
+    /// Why Monday refused this ticket for good, when `syncState` is FAILED
+    /// (the change is not retried). Staff and API keys only: null for clients.
+    async fn sync_error(&self, ctx: &Context<'_>) -> Option<&str> {
+        let who = crate::graphql::guard::identity(ctx);
+        who.is_staff()
+            .then_some(self.sync_error.as_deref())
+            .flatten()
+    }
+
     /// The client the ticket belongs to.
     async fn client(&self, ctx: &Context<'_>) -> Result<Option<Client>> {
         let Some(id) = self.client_id else {

@@ -67,6 +67,7 @@ struct Body {
 pub async fn graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let sim = &state.sim;
+    sim.count_request();
 
     let token = headers
         .get(header::AUTHORIZATION)

@@ -129,6 +129,8 @@ pub struct MondaySim {
     cursors: Mutex<Cursors>,
     budget: Mutex<Budget>,
     refusals: AtomicU64,
+    /// API requests received (tests check what reached "Monday").
+    requests: AtomicU64,
     /// Items served by item reads, per board (see `items_served`).
     served: Mutex<HashMap<u64, u64>>,
     tickets_board: u64,
@@ -162,6 +164,7 @@ impl MondaySim {
                 options.complexity_window,
             )),
             refusals: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             served: Mutex::new(HashMap::new()),
             store: RwLock::new(store),
             options,
@@ -207,6 +210,15 @@ impl MondaySim {
             self.refusals.fetch_add(1, Ordering::Relaxed);
         }
         charged
+    }
+
+    /// How many API requests arrived since start (any outcome).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// How many requests were refused for the complexity budget (429

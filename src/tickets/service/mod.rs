@@ -4,6 +4,7 @@
 //! even while Monday is down, and reaches Monday later.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
@@ -40,6 +41,10 @@ pub struct TicketService {
     pub(super) changes: Arc<ChangeSignal>,
     pub(super) outbox: Outbox,
     pub(super) cfg: TicketsConfig,
+    /// Whether a full board sync has succeeded since startup, and how many
+    /// were tried (`/ready` reports both).
+    pub(crate) synced: AtomicBool,
+    pub(crate) sync_attempts: AtomicU64,
 }
 
 /// Who wrote a comment, as shown beside it.
@@ -90,11 +95,23 @@ impl TicketService {
             changes,
             outbox,
             cfg,
+            synced: AtomicBool::new(false),
+            sync_attempts: AtomicU64::new(0),
         }
     }
 
     pub fn board_id(&self) -> &str {
         &self.board_id
+    }
+
+    /// Whether the board has been synced since startup.
+    pub fn is_synced(&self) -> bool {
+        self.synced.load(Ordering::Acquire)
+    }
+
+    /// Full board syncs tried since startup (the startup one retries).
+    pub fn sync_attempts(&self) -> u64 {
+        self.sync_attempts.load(Ordering::Relaxed)
     }
 
     /// The bound board, binding it on first use (Monday may have been down at

@@ -289,6 +289,23 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// Calendly's ids are UUIDs (36 characters); anything much longer is not one.
+const MAX_ID_LEN: usize = 64;
+
+/// Whether `uri` names one invitee (`http(s)://…/scheduled_events/{id}/invitees/{id}`,
+/// no query or fragment), as webhooks must: anything else is refused before a
+/// request is made.
+pub fn is_invitee_uri(uri: &str) -> bool {
+    uri.len() <= 2048
+        && Url::parse(uri).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        })
+        && uuids(uri, &["scheduled_events", "*", "invitees", "*"]).is_ok()
+}
+
 /// The ids in a resource URI whose path ends like `shape` (`*` marks an id).
 /// Only the ids are used: requests go to our base URL whatever host the URI
 /// names, so the token is never sent anywhere else.
@@ -307,9 +324,10 @@ fn uuids(uri: &str, shape: &[&str]) -> Result<Vec<String>, CalendlyError> {
     let mut ids = Vec::new();
     for (seg, want) in tail.iter().zip(shape) {
         if *want == "*" {
-            let id_like = seg
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let id_like = (1..=MAX_ID_LEN).contains(&seg.len())
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !id_like {
                 return Err(bad());
             }

@@ -219,52 +219,73 @@ impl MondayClient {
             .send()
             .await
             .map_err(|e| MondayError::Unavailable(transport_error(&e)))?;
-        let status = res.status();
+        let status = res.status().as_u16();
         let retry_after = res
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let payload: Option<Value> = res.json().await.ok();
+        let body = res
+            .bytes()
+            .await
+            .map_err(|e| MondayError::Unavailable(transport_error(&e)))?;
+        read_response(status, retry_after, &body)
+    }
+}
 
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(MondayError::Unauthorized(status.as_u16()));
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let secs = payload
-                .as_ref()
-                .and_then(retry_in_seconds)
-                .or(retry_after)
-                .unwrap_or(60);
+/// Classifies one HTTP answer from Monday (status, `Retry-After` seconds,
+/// body) and returns its `data` object on success. Pure, so the property
+/// tests and fuzz targets can feed it anything.
+pub fn read_response(
+    status: u16,
+    retry_after: Option<u64>,
+    body: &[u8],
+) -> Result<Value, MondayError> {
+    let payload: Option<Value> = serde_json::from_slice(body).ok();
+    let status = StatusCode::from_u16(status)
+        .map_err(|_| MondayError::Protocol(format!("HTTP status {status}")))?;
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return Err(MondayError::Unauthorized(status.as_u16()));
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let secs = payload
+            .as_ref()
+            .and_then(retry_in_seconds)
+            .or(retry_after)
+            .unwrap_or(60);
+        return Err(MondayError::RateLimited(Duration::from_secs(secs)));
+    }
+    if status.is_server_error() {
+        return Err(MondayError::Unavailable(format!(
+            "HTTP {}",
+            status.as_u16()
+        )));
+    }
+    let payload =
+        payload.ok_or_else(|| MondayError::Protocol(format!("HTTP {status} without JSON")))?;
+    if !status.is_success() {
+        return Err(
+            api_error(&payload).unwrap_or_else(|| MondayError::Protocol(format!("HTTP {status}")))
+        );
+    }
+    if let Some(err) = api_error(&payload) {
+        if err.code() == Some("COMPLEXITY_BUDGET_EXHAUSTED")
+            || err.code() == Some("ComplexityException")
+        {
+            let secs = retry_in_seconds(&payload).unwrap_or(60);
             return Err(MondayError::RateLimited(Duration::from_secs(secs)));
         }
-        if status.is_server_error() {
-            return Err(MondayError::Unavailable(format!(
-                "HTTP {}",
-                status.as_u16()
-            )));
+        // Monday's own trouble reported in a 200: retried like a 5xx.
+        if err.class() == super::error::ErrorClass::Transient {
+            return Err(MondayError::Unavailable(err.to_string()));
         }
-        let payload =
-            payload.ok_or_else(|| MondayError::Protocol(format!("HTTP {status} without JSON")))?;
-        if !status.is_success() {
-            return Err(api_error(&payload)
-                .unwrap_or_else(|| MondayError::Protocol(format!("HTTP {status}"))));
-        }
-        if let Some(err) = api_error(&payload) {
-            if err.code() == Some("COMPLEXITY_BUDGET_EXHAUSTED")
-                || err.code() == Some("ComplexityException")
-            {
-                let secs = retry_in_seconds(&payload).unwrap_or(60);
-                return Err(MondayError::RateLimited(Duration::from_secs(secs)));
-            }
-            return Err(err);
-        }
-        payload
-            .get("data")
-            .cloned()
-            .filter(|d| !d.is_null())
-            .ok_or_else(|| MondayError::Protocol("response without data".to_owned()))
+        return Err(err);
     }
+    payload
+        .get("data")
+        .cloned()
+        .filter(|d| !d.is_null())
+        .ok_or_else(|| MondayError::Protocol("response without data".to_owned()))
 }
 
 fn transport_error(e: &reqwest::Error) -> String {

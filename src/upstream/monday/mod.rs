@@ -6,11 +6,13 @@ pub mod error;
 pub mod item;
 pub mod leads;
 pub mod operations;
+pub mod signature;
+pub mod webhook;
 
 use serde_json::json;
 
 pub use client::{MondayClient, RetryPolicy};
-pub use error::MondayError;
+pub use error::{ErrorClass, MondayError};
 pub use item::MondayItem;
 use operations as ops;
 

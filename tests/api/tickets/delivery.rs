@@ -81,7 +81,7 @@ async fn a_hundred_tickets_created_while_monday_is_down_arrive_exactly_once() {
 }
 
 /// Points an app at a standalone sandbox, as a real deployment points at Monday.
-fn upstream_vars(sandbox: &SandboxHandle, v: &mut Vec<(String, String)>) {
+pub(super) fn upstream_vars(sandbox: &SandboxHandle, v: &mut Vec<(String, String)>) {
     for (k, val) in [
         ("MONDAY_API_URL", sandbox.monday_url().to_owned()),
         ("MONDAY_API_TOKEN", sandbox.monday_token().to_owned()),

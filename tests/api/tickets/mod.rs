@@ -5,6 +5,8 @@ mod cache;
 mod delivery;
 mod isolation;
 mod portal;
+mod reliability;
+mod sigkill;
 mod webhooks;
 
 use std::time::Duration;

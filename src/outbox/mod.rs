@@ -5,7 +5,11 @@
 //! …) and the worker hands every claimed entry to its kind's handler.
 //!
 //! Delivery is at least once; handlers make it exactly once on the upstream
-//! (the ticket handler looks for an item an earlier attempt created).
+//! (the ticket handler looks for an item an earlier attempt created). A
+//! delivery holds a short lease it renews while it runs (`owner`); an entry
+//! the upstream refuses for good is marked failed and not delivered again.
+
+pub mod owner;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +24,9 @@ use tracing::Instrument;
 
 use crate::config::OutboxConfig;
 use crate::db::entities::outbox as entity;
+use crate::db::liveness::Liveness;
 use crate::db::repo::outbox as repo;
+use owner::Owner;
 
 /// Queues entries; cheap to clone. The worker wakes when told.
 #[derive(Clone, Default)]
@@ -92,8 +98,8 @@ pub enum Failure {
     /// Something this entry depends on must land first; try again soon.
     #[error("{0}")]
     Waiting(String),
-    /// It will not succeed as it is. It stays queued and is retried slowly
-    /// (someone may fix the board), and its handler reports it.
+    /// It will not succeed as it is (the upstream refused it for good): the
+    /// entry is marked failed, not delivered again, and its handler reports it.
     #[error("{0}")]
     Permanent(String),
 }
@@ -108,7 +114,8 @@ impl From<DbErr> for Failure {
 pub trait Handler: Send + Sync {
     async fn deliver(&self, entry: &Claimed) -> Result<(), Failure>;
 
-    /// Called after a permanent failure, so the domain can show it.
+    /// Called after a permanent failure (the entry is failed), so the domain
+    /// can show it.
     async fn rejected(&self, _entry: &Claimed, _reason: &str) -> Result<(), Failure> {
         Ok(())
     }
@@ -119,6 +126,8 @@ pub struct Worker {
     cfg: OutboxConfig,
     outbox: Outbox,
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
+    /// Holds this process's liveness slot and renews leases.
+    owner: Option<Owner>,
 }
 
 impl Worker {
@@ -128,7 +137,15 @@ impl Worker {
             cfg,
             outbox,
             handlers: HashMap::new(),
+            owner: None,
         }
+    }
+
+    /// Claims name this process (its liveness slot), and a restart on the
+    /// same slot releases them at once.
+    pub fn with_liveness(mut self, liveness: Arc<Liveness>) -> Self {
+        self.owner = Some(Owner::new(self.db.clone(), liveness, self.cfg.lease));
+        self
     }
 
     pub fn register(&mut self, kind: &'static str, handler: Arc<dyn Handler>) {
@@ -139,8 +156,30 @@ impl Worker {
         self.handlers.is_empty()
     }
 
-    /// Runs until the process ends. Wakes on new entries, or polls.
+    /// Runs until the process ends: takes a liveness slot (releasing what
+    /// this slot's previous run had claimed) and heartbeats it, and delivers.
     pub async fn run(self: Arc<Self>) {
+        if let Some(owner) = &self.owner {
+            let mut failures: u32 = 0;
+            while let Err(e) = owner.start().await {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e, "outbox cannot take a liveness slot yet");
+                tokio::time::sleep(self.backoff(failures)).await;
+            }
+        }
+        let heartbeat = async {
+            match &self.owner {
+                Some(owner) => owner.run_heartbeat().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = heartbeat => {}
+            () = self.clone().deliver_forever() => {}
+        }
+    }
+
+    async fn deliver_forever(self: Arc<Self>) {
         let mut failures: u32 = 0;
         loop {
             match self.deliver_one().await {
@@ -177,7 +216,8 @@ impl Worker {
         let lease =
             chrono::Duration::from_std(self.cfg.lease).unwrap_or(chrono::Duration::seconds(60));
         let kinds: Vec<&str> = self.handlers.keys().copied().collect();
-        let Some(entry) = repo::claim(&self.db, &kinds, now, now + lease).await? else {
+        let by = self.owner.as_ref().and_then(Owner::claimant);
+        let Some(entry) = repo::claim_as(&self.db, &kinds, now, now + lease, by).await? else {
             return Ok(false);
         };
         let Some(handler) = self.handlers.get(entry.kind.as_str()).cloned() else {
@@ -185,8 +225,10 @@ impl Worker {
         };
         let span = tracing::info_span!("outbox", entry = entry.id, kind = %entry.kind, subject = %entry.subject);
         let payload = serde_json::from_str(&entry.payload).unwrap_or(Value::Null);
+        let renewal = self.owner.as_ref().map(|o| o.keep(&entry));
         let claimed = Claimed { entry, payload };
         let outcome = handler.deliver(&claimed).instrument(span.clone()).await;
+        drop(renewal);
         self.settle(&claimed, handler.as_ref(), outcome)
             .instrument(span)
             .await
@@ -208,7 +250,11 @@ impl Worker {
         };
         let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
         let message = e.to_string();
-        if !repo::retry_later(&self.db, entry, Some(&message), next).await? {
+        let kept = match e {
+            Failure::Permanent(_) => repo::failed(&self.db, entry, &message, Utc::now()).await?,
+            _ => repo::retry_later(&self.db, entry, Some(&message), next).await?,
+        };
+        if !kept {
             // Our lease ran out and another worker holds the entry; its
             // outcome, not ours, decides.
             tracing::warn!(error = %message, "outbox lease lost during a failed attempt");

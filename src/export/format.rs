@@ -434,4 +434,44 @@ mod tests {
         .expect("json");
         assert_eq!(empty, serde_json::json!({"e": [], "count": 0}));
     }
+
+    /// Text that CSV must quote, or that looks like it must: quotes, commas,
+    /// line breaks of every kind, control and non-ASCII characters.
+    fn awkward() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex(
+            "([\",\r\n \\t]|[a-z]|[\\x00-\\x1f]|[\\u{80}-\\u{10ffff}]){0,12}",
+        )
+        .expect("regex")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_csv_writer_round_trips_through_the_csv_reader(
+            rows in proptest::collection::vec((awkward(), awkward()), 0..20),
+            split in 0usize..20,
+        ) {
+            let split = split.min(rows.len());
+            let cols = vec![Column::new("A", Kind::Text), Column::new("B", Kind::Text)];
+            let page = |rows: &[(String, String)]| {
+                let mut p = Page::new(2, rows.len());
+                for (a, b) in rows {
+                    p.text(a);
+                    p.text(b);
+                }
+                p
+            };
+            let stream = pages(vec![page(&rows[..split]), page(&rows[split..])]);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let body = runtime.block_on(text(csv(cols, stream, None)));
+            let mut reader = ::csv::Reader::from_reader(body.as_bytes());
+            let back: Vec<(String, String)> = reader
+                .records()
+                .map(|r| {
+                    let r = r.expect("a record");
+                    (r[0].to_owned(), r[1].to_owned())
+                })
+                .collect();
+            proptest::prop_assert_eq!(back, rows);
+        }
+    }
 }

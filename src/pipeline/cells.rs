@@ -440,4 +440,26 @@ mod tests {
         assert_ne!(a, layout([("deal", "numbers"), ("status", "status")]));
         assert_ne!(a, layout([("status", "status"), ("deal", "text")]));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_ready_row_splits_back_to_its_fields(
+            cells in proptest::collection::vec("([\",\r\n\\]\\[ ]|[a-z]|[\\u{80}-\\u{10ffff}]){0,10}", 0..8),
+            group in "[a-z_\"]{1,8}",
+            numbers in proptest::collection::vec(proptest::option::of(-1e12f64..1e12), 0..4),
+        ) {
+            let mut fields = vec!["42".to_owned(), "A lead".to_owned()];
+            fields.extend(cells);
+            let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let one = row(&group, &refs, numbers.clone());
+            let text = format!("{one}{one}");
+            let back: Vec<_> = ReadyRow::split(&text).collect::<Result<_, _>>().expect("rows");
+            proptest::prop_assert_eq!(back.len(), 2);
+            for r in &back {
+                proptest::prop_assert_eq!(r.group_id.as_ref(), group.as_str());
+                proptest::prop_assert_eq!(r.fields().expect("fields"), fields.clone());
+                proptest::prop_assert_eq!(r.typed().expect("typed"), numbers.clone());
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! tracing, CORS, panic guard).
 
 pub mod api;
+mod dashboard;
 pub mod extract;
 mod graphql;
 mod health;
@@ -49,7 +50,8 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
         )
         .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/api/openapi.json", get(api::openapi::serve))
-        .merge(api::routes());
+        .merge(api::routes())
+        .merge(dashboard::routes());
     modules
         .into_iter()
         .fold(base, Router::merge)

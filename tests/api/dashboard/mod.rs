@@ -7,6 +7,7 @@ mod keys;
 mod overview;
 mod pipeline;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -35,6 +36,8 @@ impl Browser {
         let port = free_port();
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            // Its own process group, which Chromium joins: `Drop` ends both.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -173,6 +176,13 @@ impl Browser {
 impl Drop for Browser {
     /// Also when a test fails half-way: no chromedriver outlives its test.
     fn drop(&mut self) {
+        // The whole group: a test that failed before `close` leaves no
+        // Chromium behind either.
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(format!("-{}", self.driver.id()))
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -3,6 +3,7 @@
 //! tracing, CORS, panic guard).
 
 pub mod api;
+mod dashboard;
 pub mod extract;
 pub mod graphql;
 mod health;
@@ -46,7 +47,8 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/api/openapi.json", get(api::openapi::serve))
-        .merge(api::routes());
+        .merge(api::routes())
+        .merge(dashboard::routes());
     modules
         .into_iter()
         .fold(base, Router::merge)

@@ -15,6 +15,7 @@ mod auth_sessions;
 mod auth_users;
 mod calendly_client;
 mod cli;
+mod dashboard;
 mod exports;
 mod foundation;
 mod graphql_http;

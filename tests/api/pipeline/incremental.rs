@@ -143,3 +143,64 @@ async fn an_incremental_run_reads_only_what_changed() {
         calendly.invitee_emails().len() as u64
     );
 }
+
+/// The versions one run replaces are pruned by a later run, with their
+/// Monday values: nothing is left behind that no reader can see.
+#[tokio::test]
+async fn replaced_versions_go_with_their_values() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let sandbox = pipeline_sandbox(40, 0, |_| {}).await;
+    let app = pipeline_app(&sandbox, &[]).await;
+    let admin = app.login_admin().await;
+    assert_succeeded(&app.run_pipeline(&admin, "FULL").await);
+    let monday = sandbox.monday();
+    let board = sandbox.leads_board_id();
+    let ids = monday.board_item_ids(board);
+    let renamed: Map<String, Value> = [("Company".to_owned(), json!("Renamed Co"))]
+        .into_iter()
+        .collect();
+    for id in &ids[0..5] {
+        monday.staff_set_columns(*id, &renamed).unwrap();
+    }
+    monday.staff_delete(ids[5]).unwrap();
+    assert_succeeded(&app.run_pipeline(&admin, "INCREMENTAL").await);
+    // The next run prunes what only the snapshot before the last could see.
+    assert_succeeded(&app.run_pipeline(&admin, "FULL").await);
+
+    let db = app.db.connect().await;
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM leads").await,
+        ids.len() as i64 - 1,
+        "the six replaced versions are pruned"
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM lead_values v WHERE NOT EXISTS (SELECT 1 FROM leads l \
+             WHERE l.item_id = v.item_id AND l.valid_from = v.valid_from)"
+        )
+        .await,
+        0,
+        "no values outlive their version"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM lead_values").await,
+        ids.len() as i64 - 1,
+        "every version has its values"
+    );
+    let lead = app
+        .graphql_as(&admin, LEAD, json!({ "id": ids[0].to_string() }))
+        .await;
+    assert_eq!(data(lead)["lead"]["company"], "Renamed Co");
+}

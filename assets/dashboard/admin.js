@@ -1,10 +1,39 @@
-// Tickets (every client's, with their sync state) and the audit log.
+// Tickets (every client's, with their sync state), the outbox entries that
+// keep failing, and the audit log with its filters (applied by the server).
 
 import { gql } from "./api.js";
 import { $, el, fill, empty, showError, when, table, row } from "./dom.js";
 
 const TICKETS = `query { tickets(first: 100) { nodes { number title status priority syncState updatedAt mondayItemId client { name email } } } }`;
-const AUDIT = `query($after: String) { auditLog(first: 100, after: $after) { nodes { actor action target ip createdAt } pageInfo { hasNextPage endCursor } } }`;
+const OUTBOX = `query { outbox(first: 50) { backlog
+  retrying { id kind subject attempts lastError createdAt nextAttemptAt }
+  refused { id kind subject attempts lastError createdAt refusedAt } } }`;
+const AUDIT = `query($after: String, $search: String, $action: String, $since: DateTime, $until: DateTime) {
+  auditLog(first: 100, after: $after, search: $search, action: $action, since: $since, until: $until) {
+    nodes { actor action target ip createdAt } pageInfo { hasNextPage endCursor } } }`;
+
+function outboxRows(list, last) {
+  return list.map((e) => row(e.id, e.kind, e.subject, String(e.attempts), e.lastError || "", when(e.createdAt), when(e[last])));
+}
+
+async function outbox() {
+  try {
+    const o = (await gql(OUTBOX)).outbox;
+    fill(
+      $("outbox"),
+      el("p", { id: "outbox-waiting", text: o.backlog ? `${o.backlog} entries wait for delivery.` : "Nothing waits for delivery." }),
+      o.retrying.length
+        ? table("Outbox entries retrying", ["Entry", "Kind", "About", "Attempts", "Last error", "Queued", "Next try"], outboxRows(o.retrying, "nextAttemptAt"))
+        : empty("No entry is retrying."),
+      el("h4", { text: "Refused by the upstream (not retried)" }),
+      o.refused.length
+        ? table("Outbox entries refused", ["Entry", "Kind", "About", "Attempts", "Reason", "Queued", "Refused"], outboxRows(o.refused, "refusedAt"))
+        : empty("Nothing was refused."),
+    );
+  } catch (e) {
+    showError($("outbox"), e);
+  }
+}
 
 export const tickets = {
   async render() {
@@ -19,27 +48,37 @@ export const tickets = {
     } catch (e) {
       showError($("tickets"), e);
     }
+    await outbox();
   },
 };
 
 let entries = [];
 let cursor = null;
 
+/** The filters as the API takes them; a bad date is left out, and said. */
+function filters() {
+  const v = (id) => $(id).value.trim() || null;
+  const date = (id) => {
+    const t = v(id);
+    if (!t) return null;
+    const d = new Date(t);
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  };
+  return { search: v("audit-search"), action: v("audit-action"), since: date("audit-since"), until: date("audit-until") };
+}
+
 function show() {
-  const actor = $("audit-actor").value.trim().toLowerCase();
-  const action = $("audit-action").value.trim().toLowerCase();
-  const hit = entries.filter((e) => e.actor.toLowerCase().includes(actor) && e.action.toLowerCase().includes(action));
   fill(
     $("audit"),
-    hit.length
-      ? table("Audit log", ["When", "Actor", "Action", "Target", "Address"], hit.map((e) => row(when(e.createdAt), e.actor, e.action, e.target, e.ip)))
-      : empty("No entry matches."),
+    entries.length
+      ? table("Audit log", ["When", "Actor", "Action", "Target", "Address"], entries.map((e) => row(when(e.createdAt), e.actor, e.action, e.target, e.ip)))
+      : empty("No entry matches these filters."),
   );
 }
 
 async function more() {
   try {
-    const d = await gql(AUDIT, { after: cursor });
+    const d = await gql(AUDIT, { after: cursor, ...filters() });
     entries = entries.concat(d.auditLog.nodes);
     cursor = d.auditLog.pageInfo.endCursor;
     $("audit-more").hidden = !d.auditLog.pageInfo.hasNextPage;
@@ -49,17 +88,21 @@ async function more() {
   }
 }
 
+function reload() {
+  entries = [];
+  cursor = null;
+  return more();
+}
+
 export const audit = {
   init() {
     $("audit-filter").addEventListener("submit", (ev) => {
       ev.preventDefault();
-      show();
+      reload();
     });
     $("audit-more").addEventListener("click", more);
   },
   render() {
-    entries = [];
-    cursor = null;
-    more();
+    return reload();
   },
 };

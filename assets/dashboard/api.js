@@ -52,7 +52,7 @@ export function clearSession() {
   session = null;
   clearTimeout(expiryTimer);
   sessionStorage.removeItem(TOKEN);
-  localStorage.removeItem("graphiql:headers");
+  localStorage.removeItem("bb.graphiql.headers");
 }
 
 export function token() {

@@ -83,7 +83,7 @@ async function signOut() {
 /** GraphiQL opens with the admin's header in its stored headers. */
 function openGraphiql() {
   const t = token();
-  if (t) localStorage.setItem("graphiql:headers", JSON.stringify({ Authorization: `Bearer ${t}` }, null, 2));
+  if (t) localStorage.setItem("bb.graphiql.headers", JSON.stringify({ Authorization: `Bearer ${t}` }, null, 2));
 }
 
 async function start() {

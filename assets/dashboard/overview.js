@@ -1,11 +1,15 @@
 // Overview: the pipeline's state and the data's freshness, row counts, leads
-// per group, meetings booked per week, and whether the database answers.
+// per group, meetings booked per week, whether the database answers, the
+// upstream connections and the outbox backlog.
 
 import { gql } from "./api.js";
 import { $, el, fill, empty, showError, when, barChart, table, row } from "./dom.js";
 
 const STATUS = `query {
   health { status database version }
+  upstreams { name configured sandbox failing budgetRemaining budgetResetsInSeconds
+              lastSuccessAt lastError lastErrorAt failures }
+  outbox(first: 1) { backlog }
   pipelineStatus {
     running { number status startedAt }
     lastRun { number status mode startedAt finishedAt }
@@ -19,6 +23,13 @@ const STATUS = `query {
 const EVENTS = `query($after: String) {
   calendlyEvents(first: 100, after: $after) { nodes { startTime status } pageInfo { hasNextPage endCursor } }
 }`;
+
+function connection(u) {
+  const state = !u.configured ? "not configured" : u.failing ? "failing" : u.lastSuccessAt ? "answering" : "not called yet";
+  const budget = u.budgetRemaining === null ? "—" : `${u.budgetRemaining.toLocaleString()} left${u.budgetResetsInSeconds === null ? "" : `, resets in ${u.budgetResetsInSeconds} s`}`;
+  const error = u.lastError ? `${u.lastError} (${when(u.lastErrorAt)})` : "none";
+  return row(u.name === "monday" ? "Monday" : "Calendly", `${state}${u.sandbox ? " (sandbox)" : ""}`, budget, when(u.lastSuccessAt), error);
+}
 
 function count(id, label, value) {
   return el("div", { className: "stat" }, el("span", { className: "stat-label", text: label }), el("strong", { id, text: String(value) }));
@@ -70,6 +81,9 @@ export async function render() {
       el("li", { id: "freshness", text: fresh.updatedAt ? `Data read ${when(fresh.updatedAt)}${fresh.stale ? " — stale" : " — fresh"} (schedule ${fresh.schedule})` : `No data yet (schedule ${fresh.schedule})` }),
       el("li", { text: `Service ${d.health.status}, database ${d.health.database ? "answers" : "does not answer"}, version ${d.health.version}` }),
     ),
+    el("h3", { text: "Connections" }),
+    table("Connections", ["Upstream", "State", "Budget", "Last success", "Last error"], d.upstreams.map(connection)),
+    el("p", { id: "outbox-backlog", text: d.outbox.backlog ? `Outbox: ${d.outbox.backlog} waiting for delivery (see Tickets).` : "Outbox: nothing waiting." }),
     el("h3", { text: "Counts" }),
     el(
       "div",

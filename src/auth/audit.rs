@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Actor;
 use crate::db::entities::audit_log;
 use crate::db::repo::audit as repo;
+pub use crate::db::repo::audit::Filter;
 use crate::error::AppError;
 
 /// Stable action names; the audit log is searched by these.
@@ -65,24 +66,15 @@ impl Audit {
         }
     }
 
-    /// Up to `limit` entries older than the entry `before`, newest first.
+    /// Up to `limit` entries `filter` picks, older than the entry
+    /// `before`, newest first.
     pub async fn page(
         &self,
+        filter: &Filter<'_>,
         limit: u64,
         before: Option<i32>,
     ) -> Result<Vec<audit_log::Model>, AppError> {
-        Ok(repo::page(&self.db, limit, before).await?)
-    }
-
-    /// Up to `limit` entries, newest first, whose actor or target contains
-    /// `mentions` and whose action starts with `action_prefix`.
-    pub async fn search(
-        &self,
-        mentions: Option<&str>,
-        action_prefix: Option<&str>,
-        limit: u64,
-    ) -> Result<Vec<audit_log::Model>, AppError> {
-        Ok(repo::search(&self.db, mentions, action_prefix, limit).await?)
+        Ok(repo::page(&self.db, filter, limit, before).await?)
     }
 }
 

@@ -20,9 +20,15 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
 frame-ancestors 'none'";
 
-/// The GraphiQL page loads its editor from unpkg (async-graphql's page), so
-/// it gets its own policy: still never framed, never sniffed.
-const GRAPHIQL_CSP: &str = "frame-ancestors 'none'";
+/// The GraphiQL page loads its editor from unpkg, pinned and checked by
+/// integrity hashes; scripts from nowhere else, no eval, never framed.
+/// GraphiQL sets inline styles, so styles may be inline.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self' https://unpkg.com; \
+style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; \
+font-src 'self' data: https://unpkg.com; connect-src 'self'; base-uri 'none'; \
+form-action 'none'; frame-ancestors 'none'";
+
+const GRAPHIQL: &str = include_str!("../../assets/dashboard/graphiql.html");
 
 const INDEX: &str = include_str!("../../assets/dashboard/index.html");
 
@@ -78,6 +84,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../assets/dashboard/admin.js"),
     ),
+    (
+        "graphiql.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/dashboard/graphiql.js"),
+    ),
+    (
+        "graphiql.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/dashboard/graphiql.css"),
+    ),
 ];
 
 pub fn routes() -> Router<HttpState> {
@@ -107,15 +123,16 @@ async fn asset(Path(file): Path<String>) -> Response {
 }
 
 /// GraphiQL for a plain browser: the page itself holds nothing secret (every
-/// query it sends needs credentials); the dashboard has put the admin's
-/// `Authorization` header into GraphiQL's stored headers before opening it.
+/// query it sends needs credentials); the dashboard hands the admin's
+/// `Authorization` header over in local storage before opening it, and
+/// removes it at sign-out.
 async fn graphiql() -> Response {
-    let page = async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("bridgeboard GraphiQL")
-        .finish();
-    secured(Html(page).into_response(), GRAPHIQL_CSP)
+    graphiql_page()
+}
+
+/// The GraphiQL page, with its policy; `/graphql` serves it to browsers too.
+pub fn graphiql_page() -> Response {
+    secured(Html(GRAPHIQL).into_response(), GRAPHIQL_CSP)
 }
 
 fn secured(mut res: Response, csp: &'static str) -> Response {

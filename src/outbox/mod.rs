@@ -10,6 +10,7 @@
 //! the upstream refuses for good is marked failed and not delivered again.
 
 pub mod owner;
+pub mod status;
 
 use std::collections::HashMap;
 use std::sync::Arc;

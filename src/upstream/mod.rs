@@ -2,6 +2,7 @@
 //! or, in sandbox mode, to the in-process simulator: the code path is the same.
 
 pub mod calendly;
+pub mod health;
 pub mod monday;
 
 /// Whether a failure is worth trying again later: the upstream was down,

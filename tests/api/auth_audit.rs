@@ -140,3 +140,82 @@ async fn security_events_are_audited_with_actor_target_ip_and_time() {
     let denied = app.graphql(AUDIT_LOG, json!({})).await;
     assert_eq!(code(&denied), "UNAUTHENTICATED", "{denied}");
 }
+
+const FILTERED: &str = include_str!("operations/auth/audit_log_filtered.graphql");
+
+/// The filters run on the server, so paging a filtered log walks only the
+/// entries that match, however far back they are.
+#[tokio::test]
+async fn the_audit_log_filters_by_text_action_and_time_on_the_server() {
+    let (app, _sink) = auth_app_with_smtp(&[]).await;
+    for _ in 0..3 {
+        app.login("mallory", "guess").await;
+    }
+    let admin = app.login_admin().await;
+    let middle = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for name in ["Ada", "Grace"] {
+        app.create_client(
+            &admin,
+            &format!("{}@example.com", name.to_lowercase()),
+            name,
+        )
+        .await;
+    }
+    let query = |vars: serde_json::Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let body = app.graphql_as(&admin, FILTERED, vars).await;
+            assert!(body.get("errors").is_none(), "{body}");
+            body["data"]["auditLog"].clone()
+        }
+    };
+    let nodes = |page: &serde_json::Value| -> Vec<serde_json::Value> {
+        page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect()
+    };
+
+    let failed = nodes(&query(json!({ "search": "mallory" })).await);
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed.iter().all(|e| e["action"] == "login.failed"));
+
+    let created = nodes(&query(json!({ "action": "client." })).await);
+    assert_eq!(created.len(), 2, "{created:?}");
+    assert!(created.iter().all(|e| e["action"] == "client.created"));
+
+    // A page of one, then the next: only matching entries, no overlap.
+    let first = query(json!({ "search": "mallory", "first": 2 })).await;
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let rest =
+        query(json!({ "search": "mallory", "first": 2, "after": first["pageInfo"]["endCursor"] }))
+            .await;
+    let walked: Vec<_> = [nodes(&first), nodes(&rest)].concat();
+    assert_eq!(walked, failed);
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+
+    let since = middle.to_rfc3339();
+    let after_middle = nodes(&query(json!({ "since": since })).await);
+    assert_eq!(
+        after_middle.len(),
+        2,
+        "only the two client changes: {after_middle:?}"
+    );
+    let before_middle = nodes(&query(json!({ "until": since, "action": "login" })).await);
+    assert_eq!(
+        before_middle.len(),
+        4,
+        "three failed logins and the admin's: {before_middle:?}"
+    );
+    // Matched literally: a wildcard is just a character.
+    assert!(nodes(&query(json!({ "search": "%" })).await).is_empty());
+
+    let long = app
+        .graphql_as(&admin, FILTERED, json!({ "search": "x".repeat(201) }))
+        .await;
+    assert_eq!(code(&long), "BAD_USER_INPUT", "{long}");
+}

@@ -90,7 +90,18 @@ async fn graphiql_is_served_on_get() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("graphiql"), "GraphiQL page");
-    assert!(html.contains("/graphql/ws"), "subscriptions endpoint wired");
+    assert!(html.contains("/dashboard/assets/graphiql.js"), "{html}");
+    let script = app.get("/dashboard/assets/graphiql.js").await;
+    assert_eq!(script.status(), 200);
+    let script = script.text().await.unwrap();
+    assert!(
+        script.contains("/graphql/ws"),
+        "subscriptions endpoint wired"
+    );
+    assert!(
+        script.contains("url: \"/graphql\""),
+        "queries endpoint wired"
+    );
 }
 
 #[tokio::test]

@@ -288,3 +288,25 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .count(db)
         .await
 }
+
+/// Rows still to be delivered that have failed at least once, the longest
+/// waiting first.
+pub async fn retrying(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(open())
+        .filter(outbox::Column::LastError.is_not_null())
+        .order_by_asc(outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Rows the upstream refused for good, newest first.
+pub async fn refused(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::FailedAt.is_not_null())
+        .order_by_desc(outbox::Column::FailedAt)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -1,6 +1,6 @@
 //! Types for liveness and the heartbeat subscription.
 
-use async_graphql::SimpleObject;
+use async_graphql::{ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
 #[derive(SimpleObject)]
@@ -26,4 +26,101 @@ pub struct Heartbeat {
     /// 1 for the first beat, counting up.
     pub seq: i32,
     pub at: DateTime<Utc>,
+}
+
+/// One upstream connection as this server sees it.
+#[derive(SimpleObject)]
+pub struct UpstreamConnection {
+    /// `monday` or `calendly`.
+    pub name: String,
+    /// Whether a token is configured (or the sandbox supplies one).
+    pub configured: bool,
+    /// Talking to the in-process sandbox rather than the real service.
+    pub sandbox: bool,
+    /// Whether the last exchange failed.
+    pub failing: bool,
+    /// Budget left at the last reading: Monday's complexity points, or
+    /// Calendly's requests in the window. Null before any reading.
+    pub budget_remaining: Option<i64>,
+    /// Seconds until that budget resets, as of the reading.
+    pub budget_resets_in_seconds: Option<i64>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Failed exchanges since this server started.
+    pub failures: u64,
+}
+
+impl UpstreamConnection {
+    pub fn new(
+        name: &str,
+        sandbox: bool,
+        reading: Option<crate::upstream::health::Reading>,
+    ) -> Self {
+        let configured = reading.is_some();
+        let r = reading.unwrap_or_default();
+        Self {
+            name: name.to_owned(),
+            configured,
+            sandbox: sandbox && configured,
+            failing: r.failing(),
+            budget_remaining: None,
+            budget_resets_in_seconds: None,
+            last_success_at: r.last_success_at,
+            last_error: r.last_error,
+            last_error_at: r.last_error_at,
+            failures: r.failures,
+        }
+    }
+}
+
+/// The outbox: what waits for delivery to the upstreams.
+#[derive(SimpleObject)]
+pub struct OutboxStatus {
+    /// Entries waiting for delivery.
+    pub backlog: u64,
+    /// Waiting entries that failed at least once, the longest waiting first.
+    pub retrying: Vec<OutboxEntry>,
+    /// Entries the upstream refused for good (not retried), newest first.
+    pub refused: Vec<OutboxEntry>,
+}
+
+#[derive(SimpleObject)]
+pub struct OutboxEntry {
+    pub id: ID,
+    /// What it does: `tickets.create_item`, …
+    pub kind: String,
+    /// What it is about (a ticket id).
+    pub subject: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When it is tried next; null once refused.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub refused_at: Option<DateTime<Utc>>,
+}
+
+impl From<crate::outbox::status::Status> for OutboxStatus {
+    fn from(s: crate::outbox::status::Status) -> Self {
+        Self {
+            backlog: s.backlog,
+            retrying: s.retrying.into_iter().map(OutboxEntry::from).collect(),
+            refused: s.refused.into_iter().map(OutboxEntry::from).collect(),
+        }
+    }
+}
+
+impl From<crate::outbox::status::Entry> for OutboxEntry {
+    fn from(e: crate::outbox::status::Entry) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            kind: e.kind,
+            subject: e.subject,
+            attempts: e.attempts,
+            last_error: e.last_error,
+            created_at: e.created_at,
+            next_attempt_at: e.next_attempt_at,
+            refused_at: e.failed_at,
+        }
+    }
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::auth::api_keys::{KeyStatus, NewApiKey, permission_to_db, status_of};
+use crate::auth::audit::Filter;
 use crate::auth::{Actor, ApiKeyPermission, RoleGuard};
 use crate::db::entities::{api_key, audit_log};
 use crate::error::AppError;
@@ -240,7 +241,14 @@ pub async fn audit_one(
     let row = app.api_keys.get(uuid(&id)?).await?;
     let entries: Vec<Value> = app
         .audit
-        .search(Some(&format!("({})", row.id)), None, AUDIT_LIMIT)
+        .page(
+            &Filter {
+                mentions: Some(&format!("({})", row.id)),
+                ..Filter::default()
+            },
+            AUDIT_LIMIT,
+            None,
+        )
         .await?
         .iter()
         .map(audit_json)
@@ -263,7 +271,14 @@ pub async fn audit_all(
     RoleGuard::admin().allows(&who)?;
     let entries: Vec<Value> = app
         .audit
-        .search(None, Some("api_key."), AUDIT_LIMIT)
+        .page(
+            &Filter {
+                action_prefix: Some("api_key."),
+                ..Filter::default()
+            },
+            AUDIT_LIMIT,
+            None,
+        )
         .await?
         .iter()
         .map(audit_json)

@@ -10,12 +10,11 @@ mod media;
 pub mod request;
 mod ws;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 pub use ws::graphql_ws;
 
@@ -96,12 +95,7 @@ async fn graphiql(app: &AppState, ip: Option<std::net::IpAddr>, headers: &Header
         Ok(caller) => caller,
         Err(e) => return answer::refused(Media::Json, e.into()),
     };
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("bridgeboard GraphiQL")
-        .finish();
-    let mut response = Html(page).into_response();
+    let mut response = crate::http::dashboard::graphiql_page();
     answer::set_common(response.headers_mut(), StatusCode::OK, audience(&caller));
     response
 }

@@ -14,6 +14,7 @@ use url::Url;
 
 use super::error::CalendlyError;
 use super::pacing::{Pacer, RateLimit, read_headers, retry_after};
+use crate::upstream::health::{Health, Reading};
 
 /// Bounds on how long one call may keep trying.
 #[derive(Clone, Debug)]
@@ -52,6 +53,7 @@ pub struct CalendlyClient {
     pub(super) page_size: u32,
     pacer: Pacer,
     sent: AtomicU64,
+    health: Health,
 }
 
 impl CalendlyClient {
@@ -85,6 +87,7 @@ impl CalendlyClient {
             page_size: MAX_PAGE_SIZE,
             pacer: Pacer::default(),
             sent: AtomicU64::new(0),
+            health: Health::default(),
         })
     }
 
@@ -97,6 +100,11 @@ impl CalendlyClient {
     /// The most recent `X-RateLimit-*` reading, if an answer carried one.
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.pacer.last()
+    }
+
+    /// When a call last went through, and the last failure.
+    pub fn health(&self) -> Reading {
+        self.health.reading()
     }
 
     /// HTTP requests sent so far, retries included.
@@ -194,8 +202,23 @@ impl CalendlyClient {
         Duration::from_millis(ms.max(self.retry.base_delay.as_millis() as u64 / 2))
     }
 
-    /// One HTTP exchange, classified. Returns the body of a 2xx answer.
+    /// One HTTP exchange, classified and noted in `health`. Returns the
+    /// body of a 2xx answer.
     async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Vec<u8>, CalendlyError> {
+        let out = self.exchange(method, url, body).await;
+        match &out {
+            Ok(_) => self.health.succeeded(),
+            Err(e) => self.health.failed(e),
+        }
+        out
+    }
+
+    async fn exchange(
         &self,
         method: Method,
         url: Url,

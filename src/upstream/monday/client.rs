@@ -13,6 +13,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::MondayError;
+use crate::upstream::health::{Health, Reading};
 
 /// Bounds on how long one call may keep trying.
 #[derive(Clone, Debug)]
@@ -60,6 +61,7 @@ pub struct MondayClient {
     waited_ms: AtomicU64,
     /// Complexity of every query that reported it, summed.
     spent: AtomicU64,
+    health: Health,
 }
 
 impl MondayClient {
@@ -86,7 +88,13 @@ impl MondayClient {
             budget: Mutex::new(None),
             waited_ms: AtomicU64::new(0),
             spent: AtomicU64::new(0),
+            health: Health::default(),
         })
+    }
+
+    /// When a call last went through, and the last failure.
+    pub fn health(&self) -> Reading {
+        self.health.reading()
     }
 
     /// The most recent complexity reading, if a query asked for one.
@@ -208,8 +216,18 @@ impl MondayClient {
         Duration::from_millis(ms.max(self.retry.base_delay.as_millis() as u64 / 2))
     }
 
-    /// One HTTP exchange, classified. Returns the `data` object on success.
+    /// One HTTP exchange, classified and noted in `health`. Returns the
+    /// `data` object on success.
     async fn send(&self, body: &Value) -> Result<Value, MondayError> {
+        let out = self.exchange(body).await;
+        match &out {
+            Ok(_) => self.health.succeeded(),
+            Err(e) => self.health.failed(e),
+        }
+        out
+    }
+
+    async fn exchange(&self, body: &Value) -> Result<Value, MondayError> {
         let res = self
             .http
             .post(self.url.clone())

@@ -4,6 +4,7 @@
 
 mod headers;
 mod keys;
+mod operations;
 mod overview;
 mod pipeline;
 

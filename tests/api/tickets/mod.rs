@@ -7,6 +7,7 @@ mod isolation;
 mod portal;
 mod reliability;
 mod sigkill;
+mod staff_view;
 mod webhooks;
 
 use std::time::Duration;

@@ -125,6 +125,30 @@ async fn a_permanent_refusal_fails_the_entry_with_its_reason_shown_to_staff() {
     .await;
     let reason = failed["syncError"].as_str().unwrap_or_default();
     assert!(reason.contains("Invalid ID: abc"), "{failed}");
+    // Staff find it among the outbox's refused entries, with the reason.
+    let outbox = app
+        .graphql_as(
+            &admin,
+            "{ outbox { backlog refused { kind subject lastError refusedAt nextAttemptAt } } }",
+            json!({}),
+        )
+        .await;
+    let refused = data(outbox)["outbox"]["refused"].clone();
+    let entry = refused
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"] == id.as_str())
+        .unwrap_or_else(|| panic!("{refused}"))
+        .clone();
+    assert!(
+        entry["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid ID: abc"),
+        "{entry}"
+    );
+    assert!(entry["refusedAt"].is_string() && entry["nextAttemptAt"].is_null());
 
     // Not retried: Monday hears nothing more about it.
     let monday = app.sandbox().monday();

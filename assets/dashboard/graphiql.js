@@ -1,0 +1,34 @@
+// GraphiQL for staff, opened from the dashboard: it sends the header the
+// dashboard handed over (the signed-in admin's bearer token) on queries and
+// on the subscription socket, and keeps no copy of its own.
+"use strict";
+
+(function () {
+  const status = document.getElementById("graphiql-status");
+  if (typeof GraphiQL === "undefined" || typeof React === "undefined" || typeof ReactDOM === "undefined") {
+    if (status) status.textContent = "GraphiQL could not be loaded from unpkg.com. The API answers at /graphql.";
+    return;
+  }
+  let headers = null;
+  let auth = null;
+  try {
+    headers = localStorage.getItem("bb.graphiql.headers");
+    auth = headers ? JSON.parse(headers).Authorization || null : null;
+  } catch (e) {
+    headers = null;
+  }
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const fetcher = GraphiQL.createFetcher({
+    url: "/graphql",
+    subscriptionUrl: `${scheme}//${location.host}/graphql/ws`,
+    wsConnectionParams: auth ? { Authorization: auth } : undefined,
+  });
+  ReactDOM.createRoot(document.getElementById("graphiql")).render(
+    React.createElement(GraphiQL, {
+      fetcher,
+      headers: headers || undefined,
+      shouldPersistHeaders: false,
+      defaultEditorToolsVisibility: headers ? "headers" : undefined,
+    }),
+  );
+})();

@@ -44,10 +44,11 @@ struct Args {
     /// Timed runs of each download, after one untimed warm-up.
     #[arg(long, default_value_t = 3)]
     runs: usize,
-    /// Only seed `--rows` into this SQLite file and stop (for profiling a
-    /// server on it by hand).
+    /// Only seed `--rows` into this SQLite file, or this (empty, existing)
+    /// PostgreSQL database URL, and stop (for profiling a server on it by
+    /// hand).
     #[arg(long)]
-    seed_only: Option<std::path::PathBuf>,
+    seed_only: Option<String>,
 }
 
 const COLUMNS: [(&str, &str, &str); 10] = [
@@ -506,13 +507,16 @@ async fn one(url: &str, rows: usize, runs: usize, dir: &std::path::Path) -> anyh
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     bridgeboard::tls::install_crypto_provider();
-    if let Some(file) = &args.seed_only {
-        let url = format!("sqlite://{}?mode=rwc", file.display());
+    if let Some(target) = &args.seed_only {
+        let url = if target.starts_with("postgres://") {
+            target.clone()
+        } else {
+            format!("sqlite://{target}?mode=rwc")
+        };
         seed(&url, args.rows).await?;
         println!(
-            "seeded {} rows into {}; key {}",
+            "seeded {} rows into {target}; key {}",
             args.rows,
-            file.display(),
             bench_key()
         );
         return Ok(());

@@ -54,17 +54,22 @@ export const tickets = {
 
 let entries = [];
 let cursor = null;
+// The filters of the listing shown, so "older entries" continue it even
+// if the form changed since; and which listing answers count.
+let current = {};
+let listing = 0;
 
-/** The filters as the API takes them; a bad date is left out, and said. */
+/** The form's filters as the API takes them; throws on a date it cannot read. */
 function filters() {
   const v = (id) => $(id).value.trim() || null;
-  const date = (id) => {
+  const date = (id, label) => {
     const t = v(id);
     if (!t) return null;
     const d = new Date(t);
-    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+    if (Number.isNaN(d.getTime())) throw new Error(`${label} is not a date.`);
+    return d.toISOString();
   };
-  return { search: v("audit-search"), action: v("audit-action"), since: date("audit-since"), until: date("audit-until") };
+  return { search: v("audit-search"), action: v("audit-action"), since: date("audit-since", "From"), until: date("audit-until", "Until") };
 }
 
 function show() {
@@ -77,20 +82,29 @@ function show() {
 }
 
 async function more() {
+  const mine = listing;
   try {
-    const d = await gql(AUDIT, { after: cursor, ...filters() });
+    const d = await gql(AUDIT, { after: cursor, ...current });
+    if (mine !== listing) return;
     entries = entries.concat(d.auditLog.nodes);
     cursor = d.auditLog.pageInfo.endCursor;
     $("audit-more").hidden = !d.auditLog.pageInfo.hasNextPage;
     show();
   } catch (e) {
-    showError($("audit"), e);
+    if (mine === listing) showError($("audit"), e);
   }
 }
 
 function reload() {
+  listing += 1;
   entries = [];
   cursor = null;
+  try {
+    current = filters();
+  } catch (e) {
+    $("audit-more").hidden = true;
+    return showError($("audit"), e);
+  }
   return more();
 }
 

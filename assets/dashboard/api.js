@@ -52,7 +52,8 @@ export function clearSession() {
   session = null;
   clearTimeout(expiryTimer);
   sessionStorage.removeItem(TOKEN);
-  localStorage.removeItem("bb.graphiql.headers");
+  // GraphiQL's hand-off, and what older versions let GraphiQL keep.
+  for (const key of ["bb.graphiql.headers", "graphiql:headers", "graphiql:tabState"]) localStorage.removeItem(key);
 }
 
 export function token() {

@@ -1,6 +1,7 @@
-// GraphiQL for staff, opened from the dashboard: it sends the header the
-// dashboard handed over (the signed-in admin's bearer token) on queries and
-// on the subscription socket, and keeps no copy of its own.
+// GraphiQL for staff, opened from the dashboard: it takes the header the
+// dashboard handed over (the signed-in admin's bearer token) out of local
+// storage, so no copy outlives the tab, and sends it on queries and on the
+// subscription socket.
 "use strict";
 
 (function () {
@@ -13,6 +14,7 @@
   let auth = null;
   try {
     headers = localStorage.getItem("bb.graphiql.headers");
+    localStorage.removeItem("bb.graphiql.headers");
     auth = headers ? JSON.parse(headers).Authorization || null : null;
   } catch (e) {
     headers = null;

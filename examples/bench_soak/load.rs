@@ -3,6 +3,7 @@
 
 use super::*;
 
+/// Latencies (µs) and errors of one kind of operation.
 #[derive(Default)]
 pub(crate) struct Op {
     pub(crate) lat: Vec<u64>,

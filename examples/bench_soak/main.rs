@@ -83,8 +83,6 @@ pub(crate) const CREATE: &str =
 pub(crate) const SUBSCRIBE: &str =
     "subscription { ticketUpdates { kind ticket { id syncState } } }";
 
-/// Latencies (µs) and errors of one kind of operation.
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();

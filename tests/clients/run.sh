@@ -4,7 +4,8 @@
 # duckdb (exports_check.py); its OpenAPI description fuzzed by schemathesis
 # (no 5xx, every response as described); its /graphql audited by graphql-http
 # (no error, no warning) and used by the graphql-ws client (js/) and Python's
-# gql (graphql_check.py).
+# gql (graphql_check.py); GraphiQL's integrity hashes checked against the
+# npm packages (graphiql_sri.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,6 +15,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get install -y -qq nodejs npm >/dev/null
 fi
 (cd tests/clients/js && npm ci --no-audit --no-fund --loglevel=error)
+# GraphiQL's pinned CDN files match the integrity hashes its page names.
+python3 tests/clients/graphiql_sri.py
 
 venv=${CLIENTS_VENV:-target/clients-venv}
 if [ ! -x "$venv/bin/python" ]; then

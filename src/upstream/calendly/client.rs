@@ -211,9 +211,10 @@ impl CalendlyClient {
         body: Option<&Value>,
     ) -> Result<Vec<u8>, CalendlyError> {
         let out = self.exchange(method, url, body).await;
+        // A request refused on its merits says nothing about the connection.
         match &out {
-            Ok(_) => self.health.succeeded(),
-            Err(e) => self.health.failed(e),
+            Err(e) if !e.answered() => self.health.failed(e),
+            _ => self.health.succeeded(),
         }
         out
     }

@@ -32,6 +32,14 @@ pub enum CalendlyError {
     Protocol(String),
 }
 
+impl CalendlyError {
+    /// Calendly answered about this request (refused, unknown or already
+    /// there): the connection itself is fine.
+    pub fn answered(&self) -> bool {
+        matches!(self, Self::Api { .. } | Self::NotFound | Self::Conflict(_))
+    }
+}
+
 impl crate::upstream::Transient for CalendlyError {
     /// Worth trying again later (the outbox keeps the work).
     fn is_transient(&self) -> bool {

@@ -220,9 +220,10 @@ impl MondayClient {
     /// `data` object on success.
     async fn send(&self, body: &Value) -> Result<Value, MondayError> {
         let out = self.exchange(body).await;
+        // A request refused on its merits says nothing about the connection.
         match &out {
-            Ok(_) => self.health.succeeded(),
-            Err(e) => self.health.failed(e),
+            Err(e) if !e.answered() => self.health.failed(e),
+            _ => self.health.succeeded(),
         }
         out
     }

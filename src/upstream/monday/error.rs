@@ -64,6 +64,12 @@ pub enum MondayError {
 }
 
 impl MondayError {
+    /// Monday answered about this request (it refused what we sent): the
+    /// connection itself is fine.
+    pub fn answered(&self) -> bool {
+        matches!(self, Self::Api { .. })
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::RateLimited(_) | Self::Unavailable(_) => ErrorClass::Transient,

@@ -92,6 +92,8 @@ async fn a_cursor_that_expires_mid_walk_costs_a_restart_not_rows() {
     assert_eq!(status["counts"]["leads"], 5_000);
     let log = log_lines(&app, &admin, &id).await;
     assert!(log.iter().any(|l| l.contains("cursor expired")), "{log:?}");
+    // The walk wrote leads again; each version kept exactly its values.
+    assert_eq!(unmatched_lead_values(&app).await, (0, 0));
 }
 
 /// Staff edits three leads from the top of the board, so that a run reads

@@ -151,7 +151,14 @@ pub async fn versions_of_run(app: &TestApp, number: i64) -> i64 {
             .expect("a count row");
         total += row.try_get::<i64>("", "n").expect("count");
     }
-    total
+    // And the Monday values written beside the run's lead versions.
+    let sql = format!("SELECT COUNT(*) AS n FROM lead_values WHERE valid_from = {number}");
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("count values")
+        .expect("a count row");
+    total + row.try_get::<i64>("", "n").expect("count")
 }
 
 /// One published lead as staff read it: its name and group title.
@@ -162,4 +169,31 @@ pub async fn lead(app: &TestApp, token: &str, item_id: u64) -> Value {
             .await,
     )["lead"]
         .clone()
+}
+
+/// Lead values with no lead version, and lead versions with no values:
+/// both must stay zero whatever a run deleted or wrote again.
+pub async fn unmatched_lead_values(app: &TestApp) -> (i64, i64) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.db.connect().await;
+    let count = |sql: &str| {
+        let stmt = Statement::from_string(db.get_database_backend(), sql.to_owned());
+        let db = &db;
+        async move {
+            let row = db.query_one_raw(stmt).await.expect("count").expect("a row");
+            row.try_get_by_index::<i64>(0).expect("count")
+        }
+    };
+    (
+        count(
+            "SELECT COUNT(*) FROM lead_values v WHERE NOT EXISTS (SELECT 1 FROM leads l \
+             WHERE l.item_id = v.item_id AND l.valid_from = v.valid_from)",
+        )
+        .await,
+        count(
+            "SELECT COUNT(*) FROM leads l WHERE NOT EXISTS (SELECT 1 FROM lead_values v \
+             WHERE v.item_id = l.item_id AND v.valid_from = l.valid_from)",
+        )
+        .await,
+    )
 }

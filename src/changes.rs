@@ -81,6 +81,9 @@ pub struct TicketEvent {
     /// GraphQL field names of `Ticket` that changed.
     pub changed_fields: Vec<String>,
     pub at: DateTime<Utc>,
+    /// Only internal notes changed: the client must not even hear that
+    /// something happened.
+    pub staff_only: bool,
 }
 
 /// Hears every change, inline. Must be quick and must not block.

@@ -20,6 +20,7 @@ mod m20261204_000060_api_key_usage;
 mod m20261206_000061_narrow_leads;
 mod m20261206_000070_outbox_liveness;
 mod m20261207_000071_lead_values_unbound;
+mod m20261208_000072_comment_visibility;
 mod versioned;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000061_narrow_leads::Migration),
             Box::new(m20261206_000070_outbox_liveness::Migration),
             Box::new(m20261207_000071_lead_values_unbound::Migration),
+            Box::new(m20261208_000072_comment_visibility::Migration),
         ]
     }
 }

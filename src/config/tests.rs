@@ -251,3 +251,24 @@ fn graphql_limits() {
         assert_eq!(cfg(&[(var, bad)]).unwrap_err().var, var, "{var}={bad}");
     }
 }
+
+#[test]
+fn internal_markers_default_and_parse() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(
+        c.tickets.internal_markers,
+        ["[internal]", "#internal", "🔒"]
+    );
+    let c = cfg(&[("TICKET_INTERNAL_MARKERS", " [Staff] , ,NOTE: ")]).expect("markers");
+    assert_eq!(c.tickets.internal_markers, ["[staff]", "note:"]);
+    assert_eq!(
+        cfg(&[("TICKET_INTERNAL_MARKERS", " , ")]).unwrap_err().var,
+        "TICKET_INTERNAL_MARKERS"
+    );
+    assert_eq!(
+        cfg(&[("TICKET_INTERNAL_MARKERS", &"x".repeat(33))])
+            .unwrap_err()
+            .var,
+        "TICKET_INTERNAL_MARKERS"
+    );
+}

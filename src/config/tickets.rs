@@ -37,7 +37,14 @@ pub struct TicketsConfig {
     pub column_overrides: HashMap<String, String>,
     /// How often the full board sync runs (after the one at startup).
     pub reconcile_interval: Duration,
+    /// Prefixes that make a Monday update an internal note, kept lowercase;
+    /// the first is the one we write (`TICKET_INTERNAL_MARKERS`).
+    pub internal_markers: Vec<String>,
 }
+
+/// The markers when `TICKET_INTERNAL_MARKERS` is unset.
+pub const DEFAULT_INTERNAL_MARKERS: &[&str] = &["[internal]", "#internal", "🔒"];
+const MAX_MARKER: usize = 32;
 
 impl TicketsConfig {
     pub(super) fn from_env(env: &Env) -> Result<Self, ConfigError> {
@@ -63,8 +70,38 @@ impl TicketsConfig {
         Ok(Self {
             column_overrides,
             reconcile_interval: env.millis("TICKETS_RECONCILE_MS", 15 * 60 * 1000)?,
+            internal_markers: internal_markers(env.get("TICKET_INTERNAL_MARKERS"))?,
         })
     }
+}
+
+/// A comma-separated list; without any marker, staff could not write a note
+/// that stays internal, so an empty list is refused.
+fn internal_markers(v: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let Some(v) = v else {
+        return Ok(DEFAULT_INTERNAL_MARKERS
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect());
+    };
+    let markers: Vec<String> = v
+        .split(',')
+        .map(|m| m.trim().to_lowercase())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if markers.is_empty() {
+        return Err(ConfigError::new(
+            "TICKET_INTERNAL_MARKERS",
+            "expected at least one marker, such as [internal]",
+        ));
+    }
+    if let Some(m) = markers.iter().find(|m| m.chars().count() > MAX_MARKER) {
+        return Err(ConfigError::new(
+            "TICKET_INTERNAL_MARKERS",
+            format!("a marker is at most {MAX_MARKER} characters, got {m:?}"),
+        ));
+    }
+    Ok(markers)
 }
 
 /// Delivery of queued writes (every domain's outbox entries).

@@ -12,6 +12,7 @@ use super::board::{Change, Field, NewItem};
 use super::error::TicketError;
 use super::model::{SyncState, TicketPriority, TicketStatus};
 use super::service::{KIND_CREATE_ITEM, KIND_CREATE_UPDATE, KIND_UPDATE_ITEM, TicketService};
+use super::visibility::{Markers, Visibility};
 use crate::changes::{Change as Changed, Scope, TicketEventKind};
 use crate::db::entities::ticket;
 use crate::db::repo::{clients, outbox, tickets};
@@ -89,7 +90,7 @@ impl TicketService {
                     .ok_or_else(|| {
                         TicketError::Malformed(format!("comment {comment_id} is gone"))
                     })?;
-                let body = update_text(&comment);
+                let body = update_text(&self.markers, &comment);
                 let earlier = if entry.retried() && comment.monday_update_id.is_none() {
                     // An earlier attempt may have posted it without hearing back.
                     self.monday
@@ -240,13 +241,15 @@ impl TicketService {
     }
 }
 
-/// The text a comment of ours has as a Monday update. Sync recognises our own
-/// updates by it, so both sides must use this one function.
-pub fn update_text(c: &crate::db::entities::ticket_comment::Model) -> String {
-    format!(
+/// The text a comment of ours has as a Monday update: an internal note opens
+/// with the marker. Sync recognises our own updates by it, so both sides must
+/// use this one function.
+pub fn update_text(markers: &Markers, c: &crate::db::entities::ticket_comment::Model) -> String {
+    let text = format!(
         "{} ({}): {}",
         c.author_name,
         c.author_kind.to_lowercase(),
         c.body
-    )
+    );
+    markers.posted(Visibility::from_code(&c.visibility), &text)
 }

@@ -9,9 +9,11 @@ pub mod model;
 pub mod service;
 pub mod setup;
 pub mod sync;
+pub mod visibility;
 pub mod webhooks;
 
 pub use crate::changes::{TicketEvent, TicketEventKind};
 pub use error::TicketError;
 pub use model::{SyncState, TicketPriority, TicketStatus};
 pub use service::TicketService;
+pub use visibility::{Markers, Visibility};

@@ -3,7 +3,7 @@
 //! upsert that reports which fields changed, so live subscribers hear exactly
 //! what staff did.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,9 +12,11 @@ use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use super::board::{Change, ItemFields};
+use super::delivery::update_text;
 use super::error::TicketError;
 use super::model::{SyncState, TicketPriority, TicketStatus};
 use super::service::{KIND_CREATE_ITEM, KIND_UPDATE_ITEM, TicketService};
+use super::visibility::Visibility;
 use crate::changes::{Change as Changed, Scope, TicketEventKind};
 use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{outbox, tickets};
@@ -23,6 +25,26 @@ use crate::upstream::monday::MondayItem;
 /// The startup sync's first and longest wait between attempts.
 const STARTUP_RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
 const STARTUP_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The updates each item read asks for (`updates(limit: 100)` in
+/// `graphql/monday/`).
+const UPDATES_READ: usize = 100;
+
+/// Which kinds of comment a merge added, changed or removed.
+#[derive(Debug, Default, Clone, Copy)]
+struct CommentsMerged {
+    public: bool,
+    internal: bool,
+}
+
+impl CommentsMerged {
+    fn saw(&mut self, v: Visibility) {
+        match v {
+            Visibility::Public => self.public = true,
+            Visibility::Internal => self.internal = true,
+        }
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SyncReport {
@@ -158,23 +180,36 @@ impl TicketService {
             Some(_) => self.insert_from_item(item, &f, false).await?,
             None => self.insert_from_item(item, &f, true).await?,
         };
-        let comments_added = self
+        let merged = self
             .merge_comments(item, result.as_ref().map(|r| &r.0))
             .await?;
-        let out = match (result, comments_added) {
-            (Some((t, kind, mut changed)), added) => {
-                if added {
-                    changed.push("comments".to_owned());
-                }
-                Some((t, kind, changed))
-            }
-            (None, true) => tickets::find_by_item(&self.db, &item.id)
-                .await?
-                .map(|t| (t, TicketEventKind::Commented, vec!["comments".to_owned()])),
-            (None, false) => None,
-        };
+        let mut out = result;
+        if let Some((_, _, changed)) = &mut out
+            && merged.public
+        {
+            changed.push("comments".to_owned());
+        }
         if let Some((t, kind, changed)) = &out {
             self.publish(*kind, t.clone(), changed.clone());
+        }
+        // Notes alone are announced to staff only; public comments without
+        // other changes get an event of their own.
+        let notes_only = merged.internal && !merged.public;
+        if notes_only || (merged.public && out.is_none()) {
+            let t = match &out {
+                Some((t, _, _)) => Some(t.clone()),
+                None => tickets::find_by_item(&self.db, &item.id).await?,
+            };
+            if let Some(t) = t {
+                let changed = vec!["comments".to_owned()];
+                self.publish_to(
+                    TicketEventKind::Commented,
+                    t.clone(),
+                    changed.clone(),
+                    notes_only,
+                );
+                out.get_or_insert((t, TicketEventKind::Commented, changed));
+            }
         }
         Ok(out)
     }
@@ -301,35 +336,60 @@ impl TicketService {
         Ok(out)
     }
 
-    /// Adds Monday updates we have not seen. Our own comments come back as
-    /// updates too; those are matched to the local comment, not duplicated.
+    /// Brings the ticket's comments in line with the item's updates and their
+    /// threads: new ones are added, edited ones rewritten (and reclassified,
+    /// so an edit can withdraw a note from the client or show it), and
+    /// deleted ones removed. Our own comments come back as updates too; those
+    /// are matched to the local comment, not duplicated.
     async fn merge_comments(
         &self,
         item: &MondayItem,
         t: Option<&ticket::Model>,
-    ) -> Result<bool, TicketError> {
-        if item.updates.is_empty() {
-            return Ok(false);
-        }
+    ) -> Result<CommentsMerged, TicketError> {
+        let mut merged = CommentsMerged::default();
         let t = match t {
             Some(t) => t.clone(),
             None => match tickets::find_by_item(&self.db, &item.id).await? {
                 Some(t) => t,
-                None => return Ok(false),
+                None => return Ok(merged),
             },
         };
         let existing = tickets::comments(&self.db, t.id).await?;
-        let mut added = false;
+        // Threads come update first, then its replies, so a reply's parent
+        // is always classified before it.
+        let mut classified: HashMap<&str, Visibility> = HashMap::new();
         for u in &item.updates {
-            if existing
+            let parent = u
+                .parent_id
+                .as_deref()
+                .and_then(|p| classified.get(p).copied());
+            classified.insert(&u.id, self.markers.in_thread(parent, &u.text));
+        }
+        for u in &item.updates {
+            let visibility = classified[u.id.as_str()];
+            if let Some(c) = existing
                 .iter()
-                .any(|c| c.monday_update_id.as_deref() == Some(&u.id))
+                .find(|c| c.monday_update_id.as_deref() == Some(&u.id))
             {
+                let was = Visibility::from_code(&c.visibility);
+                let edited = u.text.trim() != c.body.trim()
+                    && u.text.trim() != update_text(&self.markers, c).trim();
+                if !edited && was == visibility {
+                    continue;
+                }
+                let mut row: ticket_comment::ActiveModel = c.clone().into();
+                if edited {
+                    row.body = Set(u.text.clone());
+                }
+                row.visibility = Set(visibility.code().to_owned());
+                tickets::update_comment(&self.db, row).await?;
+                merged.saw(was);
+                merged.saw(visibility);
                 continue;
             }
             let ours = existing.iter().find(|c| {
                 c.monday_update_id.is_none()
-                    && u.text.trim() == super::delivery::update_text(c).trim()
+                    && u.text.trim() == update_text(&self.markers, c).trim()
             });
             if let Some(c) = ours {
                 let mut row: ticket_comment::ActiveModel = c.clone().into();
@@ -349,13 +409,28 @@ impl TicketService {
                     author_name: Set(u.author.clone().unwrap_or_else(|| "Support".to_owned())),
                     author_kind: Set("STAFF".to_owned()),
                     sync_state: Set(SyncState::Synced.code().to_owned()),
+                    visibility: Set(visibility.code().to_owned()),
                     created_at: Set(parse_time(u.created_at.as_deref()).unwrap_or_else(Utc::now)),
                 },
             )
             .await?;
-            added = true;
+            merged.saw(visibility);
         }
-        Ok(added)
+        // Only a list that was not cut off at the read limit shows what was
+        // deleted on Monday.
+        let top_level = item.updates.iter().filter(|u| u.parent_id.is_none());
+        if top_level.count() < UPDATES_READ {
+            for c in &existing {
+                let Some(id) = c.monday_update_id.as_deref() else {
+                    continue;
+                };
+                if !classified.contains_key(id) {
+                    tickets::delete_comment(&self.db, c.id).await?;
+                    merged.saw(Visibility::from_code(&c.visibility));
+                }
+            }
+        }
+        Ok(merged)
     }
 
     /// Finds the ticket's client by email or portal id, creating one for an

@@ -32,6 +32,13 @@ pub const EVENTS: &[(&str, create_webhook::WebhookEventType)] = &[
         "item_deleted",
         create_webhook::WebhookEventType::item_deleted,
     ),
+    // Edits and deletions can turn a public reply into an internal note (or
+    // back), so the client's view must follow them.
+    ("edit_update", create_webhook::WebhookEventType::edit_update),
+    (
+        "delete_update",
+        create_webhook::WebhookEventType::delete_update,
+    ),
 ];
 
 /// Outcome per event: the webhook id and whether it was created now.
@@ -150,9 +157,12 @@ impl TicketService {
         }
         match kind {
             "delete_pulse" => self.apply_deleted(&item).await?,
-            "create_pulse" | "update_column_value" | "update_name" | "create_update" => {
-                self.refresh_item(&item).await?
-            }
+            "create_pulse"
+            | "update_column_value"
+            | "update_name"
+            | "create_update"
+            | "edit_update"
+            | "delete_update" => self.refresh_item(&item).await?,
             _ => return Ok(Applied::Ignored),
         }
         Ok(Applied::Applied)

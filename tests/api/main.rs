@@ -27,6 +27,7 @@ mod sandbox_calendly;
 mod sandbox_monday;
 mod sandbox_monday_activity;
 mod sandbox_monday_staff;
+mod sandbox_monday_updates;
 mod sandbox_server;
 mod schema;
 mod subscriptions;

@@ -273,16 +273,25 @@ async fn setup_board_and_webhooks_from_the_command_line() {
     let app = spawn_app_with(|_| {}).await;
     let first =
         tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
-    // Five Monday board events, and the Calendly organization's invitee events.
-    assert_eq!(first.matches("created").count(), 6, "{first}");
+    // The Monday board events, and the Calendly organization's invitee events.
+    let board_events = bridgeboard::tickets::webhooks::EVENTS.len();
+    assert_eq!(
+        board_events, 7,
+        "items, names, columns, and updates posted, edited or deleted"
+    );
+    assert_eq!(
+        first.matches("created").count(),
+        board_events + 1,
+        "{first}"
+    );
     let again =
         tokio::task::block_in_place(|| with_board(&["setup-webhooks", "--url", &app.address]));
-    assert_eq!(again.matches("exists").count(), 6, "{again}");
+    assert_eq!(again.matches("exists").count(), board_events + 1, "{again}");
     let ours: Vec<_> = sandbox
         .monday()
         .webhooks()
         .into_iter()
         .filter(|w| w.board_id.to_string() == board_id)
         .collect();
-    assert_eq!(ours.len(), 5, "no duplicates after a re-run");
+    assert_eq!(ours.len(), board_events, "no duplicates after a re-run");
 }

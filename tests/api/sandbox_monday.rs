@@ -43,7 +43,7 @@ impl Api {
         self.sandbox.monday()
     }
 
-    fn tickets(&self) -> String {
+    pub(crate) fn tickets(&self) -> String {
         self.sandbox.tickets_board_id().to_string()
     }
 
@@ -512,7 +512,7 @@ impl Receiver {
     }
 }
 
-async fn subscribe(api: &Api, url: &str, event: &str) -> Value {
+pub(crate) async fn subscribe(api: &Api, url: &str, event: &str) -> Value {
     let vars = json!({"board": api.tickets(), "url": url, "event": event});
     api.ok(op!("create_webhook"), vars).await["create_webhook"].clone()
 }
@@ -611,7 +611,7 @@ async fn every_item_change_posts_the_real_payload_shapes() {
     assert_eq!(body["event"]["value"]["name"], "Renamed ticket");
     assert_eq!(body["event"]["previousValue"]["name"], "Webhook ticket");
 
-    sim.staff_comment(id, "<p>We are on it</p>").unwrap();
+    sim.staff_comment(id, None, "<p>We are on it</p>").unwrap();
     let (_, body) = rx.next().await;
     assert_eq!(body["event"]["type"], "create_update");
     assert_eq!(body["event"]["body"], "<p>We are on it</p>");

@@ -15,6 +15,8 @@ pub struct Model {
     pub author_name: String,
     pub author_kind: String,
     pub sync_state: String,
+    /// `PUBLIC` or `INTERNAL` (`tickets::Visibility`).
+    pub visibility: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -205,3 +205,9 @@ pub async fn update_comment(
 ) -> Result<ticket_comment::Model, DbErr> {
     row.update(db).await
 }
+
+/// Removes a comment whose Monday update was deleted.
+pub async fn delete_comment(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    ticket_comment::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}

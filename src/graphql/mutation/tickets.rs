@@ -10,9 +10,9 @@ use crate::graphql::guard::{actor, app_state};
 use crate::graphql::types::tickets::{CreateTicketInput, Ticket, TicketComment, UpdateTicketInput};
 use crate::ids::parse_uuid;
 use crate::state::AppState;
-use crate::tickets::TicketService;
 use crate::tickets::board::Change;
 use crate::tickets::service::NewTicket;
+use crate::tickets::{TicketService, Visibility};
 
 #[derive(Default)]
 pub struct TicketMutation;
@@ -61,16 +61,19 @@ impl TicketMutation {
         Ok(t.into())
     }
 
-    /// Adds a comment; it appears on the Monday item as an update.
+    /// Adds a comment; it appears on the Monday item as an update. Staff and
+    /// API keys may write an INTERNAL note, which the client never sees; it
+    /// reaches Monday opening with the first internal marker.
     #[graphql(guard = "RoleGuard::authenticated().write()")]
     async fn add_ticket_comment(
         &self,
         ctx: &Context<'_>,
         ticket_id: ID,
         body: String,
+        #[graphql(default_with = "Visibility::Public")] visibility: Visibility,
     ) -> Result<TicketComment> {
         let c = service(app_state(ctx)?)?
-            .comment_as(actor(ctx), &ticket_id, &body)
+            .comment_as(actor(ctx), &ticket_id, &body, visibility)
             .await?;
         Ok(c.into())
     }

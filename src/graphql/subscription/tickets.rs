@@ -69,7 +69,7 @@ impl TicketSubscription {
                 }
             })
             .filter(move |e| {
-                let visible = TicketService::visible_to(&who, &e.ticket)
+                let visible = TicketService::event_visible_to(&who, e)
                     && only.is_none_or(|t| e.ticket.id == t);
                 async move { visible }
             })

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use crate::db::entities::{ticket, ticket_comment};
 use crate::graphql::loaders::{ClientLoader, CommentLoader};
 use crate::graphql::types::clients::Client;
-use crate::tickets::{SyncState, TicketEventKind, TicketPriority, TicketStatus};
+use crate::tickets::{
+    SyncState, TicketEventKind, TicketPriority, TicketService, TicketStatus, Visibility,
+};
 
 /// A support ticket: an item on the Monday tickets board.
 #[derive(SimpleObject, Clone)]
@@ -74,13 +76,17 @@ impl Ticket {
     }
 
     /// Comments, oldest first: the client's and staff's (Monday updates).
+    /// Clients see public comments only; staff and API keys see internal
+    /// notes too.
     async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<TicketComment>> {
+        let who = crate::graphql::guard::identity(ctx);
         let loader = ctx.data::<DataLoader<CommentLoader>>()?;
         Ok(loader
             .load_one(self.uuid)
             .await?
             .unwrap_or_default()
             .into_iter()
+            .filter(|c| TicketService::comment_visible_to(who, c))
             .map(TicketComment::from)
             .collect())
     }
@@ -100,6 +106,8 @@ pub struct TicketComment {
     pub author_kind: CommentAuthorKind,
     pub created_at: DateTime<Utc>,
     pub sync_state: SyncState,
+    /// Whether the client sees it (always PUBLIC in a client's answers).
+    pub visibility: Visibility,
 }
 
 impl From<ticket_comment::Model> for TicketComment {
@@ -115,6 +123,7 @@ impl From<ticket_comment::Model> for TicketComment {
             },
             created_at: c.created_at,
             sync_state: SyncState::from_code(&c.sync_state),
+            visibility: Visibility::from_code(&c.visibility),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The Monday half of the control API: staff change the boards the way they
-//! would in Monday's UI (every change logged and firing its webhooks), limits
+//! The Monday half of the control API: staff change the boards (and write,
+//! edit and delete updates) the way they would in Monday's UI (every change logged and firing its webhooks), limits
 //! and cursors are bent, and tests read back items and per-board counters.
 
 use std::time::Duration;
@@ -36,6 +36,10 @@ pub(super) fn routes() -> Router<Parts> {
             get(read_item).patch(edit_item).delete(delete_item),
         )
         .route("/monday/items/{item}/updates", post(comment_item))
+        .route(
+            "/monday/updates/{update}",
+            axum::routing::patch(edit_update).delete(delete_update),
+        )
         .route("/monday/items/{item}/archive", post(archive_item))
 }
 
@@ -177,17 +181,41 @@ async fn edit_item(State(p): S, Path(item): Path<u64>, bytes: Bytes) -> R {
 #[serde(deny_unknown_fields)]
 struct Comment {
     body: String,
+    /// Set to reply in the thread of this update.
+    #[serde(default)]
+    parent_id: Option<u64>,
 }
 
-/// Staff post an update (a comment) on the item.
+/// Staff post an update (a comment) on the item, or a reply in a thread.
 async fn comment_item(State(p): S, Path(item): Path<u64>, bytes: Bytes) -> R {
     let c: Comment = body(&bytes)?;
     let update_id = p
         .monday
-        .staff_comment(item, &c.body)
+        .staff_comment(item, c.parent_id, &c.body)
         .map_err(monday_error)?;
     let body = json!({ "item_id": item, "update_id": update_id });
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateEdit {
+    body: String,
+}
+
+/// Staff rewrite an update (fires `edit_update`).
+async fn edit_update(State(p): S, Path(update): Path<u64>, bytes: Bytes) -> R {
+    let e: UpdateEdit = body(&bytes)?;
+    p.monday
+        .staff_edit_update(update, &e.body)
+        .map_err(monday_error)?;
+    Ok(Json(json!({ "update_id": update })).into_response())
+}
+
+/// Staff delete an update and its replies (fires `delete_update`).
+async fn delete_update(State(p): S, Path(update): Path<u64>) -> R {
+    p.monday.staff_delete_update(update).map_err(monday_error)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Staff archive the item (fires `archive_pulse`); answers it, now archived.

@@ -230,7 +230,9 @@ impl Store {
                 groups = vec![group.clone()];
                 "delete_pulse"
             }
-            ChangeKind::Update { .. } => return None,
+            ChangeKind::Update { .. }
+            | ChangeKind::UpdateEdited { .. }
+            | ChangeKind::UpdateDeleted { .. } => return None,
         };
         Some(LogRec {
             id: uuid::Uuid::new_v4().to_string(),

@@ -240,9 +240,12 @@ impl Store {
         Ok(vec![ch])
     }
 
+    /// Posts an update on an item, or a reply in the thread of `parent_id`
+    /// (whose item it then belongs to). Threads are one level deep.
     pub fn add_update(
         &mut self,
-        item_id: u64,
+        item_id: Option<u64>,
+        parent_id: Option<u64>,
         body: &str,
         creator_id: u64,
     ) -> Result<(UpdateRec, ItemChange), SimError> {
@@ -251,13 +254,30 @@ impl Store {
                 "update body can't be empty".into(),
             ));
         }
+        let item_id = match parent_id {
+            Some(p) => {
+                let parent = self.update(p)?;
+                if parent.parent_id.is_some() {
+                    return Err(SimError::InvalidArgument(
+                        "replies can't be replied to".into(),
+                    ));
+                }
+                parent.item_id
+            }
+            None => item_id.ok_or_else(|| {
+                SimError::InvalidArgument("item_id or parent_id is required".into())
+            })?,
+        };
         let item = self.item(item_id)?.clone();
+        let at = now();
         let update = UpdateRec {
             id: self.next_id(),
             item_id,
+            parent_id,
             body: body.to_owned(),
             creator_id,
-            created_at: now(),
+            created_at: at,
+            edited_at: at,
         };
         self.updates.push(update.clone());
         let ch = change(
@@ -265,9 +285,65 @@ impl Store {
             ChangeKind::Update {
                 update_id: update.id,
                 body: update.body.clone(),
+                parent_id,
             },
         );
         Ok((update, ch))
+    }
+
+    fn update(&self, id: u64) -> Result<&UpdateRec, SimError> {
+        self.updates
+            .iter()
+            .find(|u| u.id == id)
+            .ok_or_else(|| SimError::InvalidArgument(format!("Update not found: {id}")))
+    }
+
+    /// Rewrites an update's body (fires `edit_update`).
+    pub fn edit_update(
+        &mut self,
+        id: u64,
+        body: &str,
+    ) -> Result<(UpdateRec, ItemChange), SimError> {
+        if body.trim().is_empty() {
+            return Err(SimError::InvalidArgument(
+                "update body can't be empty".into(),
+            ));
+        }
+        let item_id = self.update(id)?.item_id;
+        let item = self.item(item_id)?.clone();
+        let u = self
+            .updates
+            .iter_mut()
+            .find(|u| u.id == id)
+            .expect("found above");
+        u.body = body.to_owned();
+        u.edited_at = now();
+        let u = u.clone();
+        let ch = change(
+            &item,
+            ChangeKind::UpdateEdited {
+                update_id: id,
+                body: u.body.clone(),
+                parent_id: u.parent_id,
+            },
+        );
+        Ok((u, ch))
+    }
+
+    /// Deletes an update and the replies in its thread (fires `delete_update`).
+    pub fn delete_update(&mut self, id: u64) -> Result<(UpdateRec, ItemChange), SimError> {
+        let gone = self.update(id)?.clone();
+        let item = self.item(gone.item_id)?.clone();
+        self.updates
+            .retain(|u| u.id != id && u.parent_id != Some(id));
+        let ch = change(
+            &item,
+            ChangeKind::UpdateDeleted {
+                update_id: id,
+                parent_id: gone.parent_id,
+            },
+        );
+        Ok((gone, ch))
     }
 
     pub fn delete_item(&mut self, item_id: u64) -> Result<(Arc<ItemRec>, ItemChange), SimError> {

@@ -1,10 +1,11 @@
-//! The smaller object types: `Update`, `Webhook`, `User`, `Account`,
+//! The smaller object types: `Update` and `Reply`, `Webhook`, `User`, `Account`,
 //! `Complexity` and `Version`, each with the official names and nullability.
 
-use async_graphql::{ID, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::complexity::Charge;
 use super::inputs::{DateScalar, IsoDateTime, VersionKind, WebhookEventType};
+use super::sim;
 use super::store::{ACCOUNT_ID, USERS, UpdateRec, WebhookRec};
 use super::values::iso;
 
@@ -42,10 +43,58 @@ impl UpdateObj {
         Some(date(self.0.created_at))
     }
     async fn updated_at(&self) -> Option<DateScalar> {
-        Some(date(self.0.created_at))
+        Some(date(self.0.edited_at))
     }
     async fn edited_at(&self) -> DateScalar {
-        date(self.0.created_at)
+        date(self.0.edited_at)
+    }
+    /// The thread under this update, oldest first.
+    async fn replies(&self, ctx: &Context<'_>) -> Option<Vec<ReplyObj>> {
+        Some(
+            sim(ctx)
+                .replies_of(self.0.id)
+                .into_iter()
+                .map(ReplyObj)
+                .collect(),
+        )
+    }
+}
+
+/// A reply in an update's thread.
+pub struct ReplyObj(pub UpdateRec);
+
+#[Object(
+    name = "Reply",
+    rename_fields = "snake_case",
+    rename_args = "snake_case"
+)]
+impl ReplyObj {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn text_body(&self) -> Option<String> {
+        Some(strip_html(&self.0.body))
+    }
+    async fn kind(&self) -> &str {
+        "text"
+    }
+    async fn creator_id(&self) -> Option<String> {
+        Some(self.0.creator_id.to_string())
+    }
+    async fn creator(&self) -> Option<UserObj> {
+        UserObj::find(self.0.creator_id)
+    }
+    async fn created_at(&self) -> Option<DateScalar> {
+        Some(date(self.0.created_at))
+    }
+    async fn updated_at(&self) -> Option<DateScalar> {
+        Some(date(self.0.edited_at))
+    }
+    async fn edited_at(&self) -> DateScalar {
+        date(self.0.edited_at)
     }
 }
 

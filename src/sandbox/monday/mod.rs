@@ -105,9 +105,21 @@ pub enum ChangeKind {
     Name {
         previous: String,
     },
+    /// An update posted; a reply names its thread's update.
     Update {
         update_id: u64,
         body: String,
+        parent_id: Option<u64>,
+    },
+    UpdateEdited {
+        update_id: u64,
+        body: String,
+        parent_id: Option<u64>,
+    },
+    /// An update deleted, with the replies in its thread.
+    UpdateDeleted {
+        update_id: u64,
+        parent_id: Option<u64>,
     },
     /// `from_group` is the id of the group the item left.
     Moved {

@@ -255,9 +255,26 @@ impl MutationRoot {
         item_id: Option<ID>,
         parent_id: Option<ID>,
     ) -> SimResult<Option<UpdateObj>> {
-        let _ = parent_id;
-        let item_id = required_item(item_id)?;
-        let update = sim(ctx).add_update(item_id, &body, ME_ID).map_err(gql)?;
+        let parent_id = parent_id.map(|p| parse_id(&p)).transpose()?;
+        let item_id = match parent_id {
+            Some(_) => None,
+            None => Some(required_item(item_id)?),
+        };
+        let update = sim(ctx)
+            .add_update(item_id, parent_id, &body, ME_ID)
+            .map_err(gql)?;
+        Ok(Some(UpdateObj(update)))
+    }
+
+    async fn edit_update(&self, ctx: &Context<'_>, id: ID, body: String) -> SimResult<UpdateObj> {
+        let id = parse_id(&id)?;
+        let update = sim(ctx).edit_update(id, &body, ME_ID).map_err(gql)?;
+        Ok(UpdateObj(update))
+    }
+
+    async fn delete_update(&self, ctx: &Context<'_>, id: ID) -> SimResult<Option<UpdateObj>> {
+        let id = parse_id(&id)?;
+        let update = sim(ctx).delete_update(id, ME_ID).map_err(gql)?;
         Ok(Some(UpdateObj(update)))
     }
 

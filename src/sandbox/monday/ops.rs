@@ -158,7 +158,7 @@ impl MondaySim {
         self.read()
             .updates
             .iter()
-            .filter(|u| u.item_id == item_id)
+            .filter(|u| u.item_id == item_id && u.parent_id.is_none())
             .cloned()
             .collect()
     }
@@ -259,14 +259,44 @@ impl MondaySim {
 
     pub(super) fn add_update(
         &self,
-        item_id: u64,
+        item_id: Option<u64>,
+        parent_id: Option<u64>,
         body: &str,
         user_id: u64,
     ) -> Result<UpdateRec, SimError> {
         self.commit(user_id, |s| {
-            let (update, change) = s.add_update(item_id, body, user_id)?;
+            let (update, change) = s.add_update(item_id, parent_id, body, user_id)?;
             Ok((update, vec![change]))
         })
+    }
+
+    pub(super) fn edit_update(
+        &self,
+        id: u64,
+        body: &str,
+        user_id: u64,
+    ) -> Result<UpdateRec, SimError> {
+        self.commit(user_id, |s| {
+            let (update, change) = s.edit_update(id, body)?;
+            Ok((update, vec![change]))
+        })
+    }
+
+    pub(super) fn delete_update(&self, id: u64, user_id: u64) -> Result<UpdateRec, SimError> {
+        self.commit(user_id, |s| {
+            let (update, change) = s.delete_update(id)?;
+            Ok((update, vec![change]))
+        })
+    }
+
+    /// An item's updates; replies are read through their thread's update.
+    pub(super) fn replies_of(&self, update_id: u64) -> Vec<UpdateRec> {
+        self.read()
+            .updates
+            .iter()
+            .filter(|u| u.parent_id == Some(update_id))
+            .cloned()
+            .collect()
     }
 
     pub(super) fn remove_item(

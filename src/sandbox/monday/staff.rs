@@ -132,9 +132,26 @@ impl MondaySim {
         self.api_create_item(board_id, group.as_deref(), name, &values, false, STAFF_ID)
     }
 
-    /// Staff posts an update (comment) on the item; returns the update id.
-    pub fn staff_comment(&self, item_id: u64, body: &str) -> Result<u64, SimError> {
-        self.add_update(item_id, body, STAFF_ID).map(|u| u.id)
+    /// Staff posts an update (comment) on the item, or a reply in the thread
+    /// of `parent_id`; returns the new update's id.
+    pub fn staff_comment(
+        &self,
+        item_id: u64,
+        parent_id: Option<u64>,
+        body: &str,
+    ) -> Result<u64, SimError> {
+        self.add_update(Some(item_id), parent_id, body, STAFF_ID)
+            .map(|u| u.id)
+    }
+
+    /// Staff rewrite an update (fires `edit_update`).
+    pub fn staff_edit_update(&self, id: u64, body: &str) -> Result<(), SimError> {
+        self.edit_update(id, body, STAFF_ID).map(|_| ())
+    }
+
+    /// Staff delete an update with its replies (fires `delete_update`).
+    pub fn staff_delete_update(&self, id: u64) -> Result<(), SimError> {
+        self.delete_update(id, STAFF_ID).map(|_| ())
     }
 
     /// Staff archives the item (fires `archive_pulse`).
@@ -178,7 +195,7 @@ impl MondaySim {
             .updates
             .iter()
             .filter(|u| u.item_id == item_id)
-            .map(|u| json!({"id": u.id.to_string(), "body": u.body, "creator_id": u.creator_id.to_string()}))
+            .map(|u| json!({"id": u.id.to_string(), "body": u.body, "creator_id": u.creator_id.to_string(), "parent_id": u.parent_id.map(|p| p.to_string())}))
             .collect();
         Some(json!({
             "id": item.id.to_string(),

@@ -123,9 +123,12 @@ impl ItemRec {
 pub struct UpdateRec {
     pub id: u64,
     pub item_id: u64,
+    /// A reply names the update whose thread it is in (one level deep).
+    pub parent_id: Option<u64>,
     pub body: String,
     pub creator_id: u64,
     pub created_at: i64,
+    pub edited_at: i64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

@@ -60,6 +60,8 @@ fn matches(
         (ChangeKind::Created, "create_item") => true,
         (ChangeKind::Name { .. }, "change_name") => true,
         (ChangeKind::Update { .. }, "create_update") => true,
+        (ChangeKind::UpdateEdited { .. }, "edit_update") => true,
+        (ChangeKind::UpdateDeleted { .. }, "delete_update") => true,
         (ChangeKind::Deleted { .. }, "item_deleted") => true,
         (ChangeKind::Archived, "item_archived") => true,
         (ChangeKind::Moved { .. }, "item_moved_to_any_group") => true,
@@ -89,6 +91,20 @@ fn matches(
         }
         _ => false,
     }
+}
+
+/// The fields of an update's event, for the update or reply `id`.
+fn update_event(kind: &str, id: u64, parent: Option<u64>, body: Option<&String>) -> Value {
+    let (update_id, reply_id) = match parent {
+        Some(p) => (p, Some(id)),
+        None => (id, None),
+    };
+    let mut event = json!({ "type": kind, "updateId": update_id, "replyId": reply_id });
+    if let (Some(body), Value::Object(m)) = (body, &mut event) {
+        m.insert("body".into(), json!(body));
+        m.insert("textBody".into(), json!(strip_html(body)));
+    }
+    event
 }
 
 /// The `event` objects to send for one change: `(url, body)` pairs.
@@ -158,13 +174,22 @@ pub fn payloads(store: &Store, change: &ItemChange, user_id: u64) -> Vec<(String
             "value": {"name": item.map(|i| i.name.to_string())},
             "previousValue": {"name": previous},
         }),
-        ChangeKind::Update { update_id, body } => json!({
-            "type": "create_update",
-            "body": body,
-            "textBody": strip_html(body),
-            "updateId": update_id,
-            "replyId": null,
-        }),
+        // A reply names its thread's update in `updateId` and itself in
+        // `replyId`; a top-level update has a null `replyId`.
+        ChangeKind::Update {
+            update_id,
+            body,
+            parent_id,
+        } => update_event("create_update", *update_id, *parent_id, Some(body)),
+        ChangeKind::UpdateEdited {
+            update_id,
+            body,
+            parent_id,
+        } => update_event("edit_update", *update_id, *parent_id, Some(body)),
+        ChangeKind::UpdateDeleted {
+            update_id,
+            parent_id,
+        } => update_event("delete_update", *update_id, *parent_id, None),
         ChangeKind::Deleted { name, .. } => json!({
             "type": "delete_pulse",
             "itemId": change.item_id,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::board::{BindError, Change, TicketBoard};
 use super::model::{SyncState, TicketPriority, TicketStatus};
+use super::visibility::{Markers, Visibility};
 use crate::auth::clients::ClientService;
 use crate::auth::{Actor, Identity};
 use crate::changes::{self, ChangeSignal, TicketEvent, TicketEventKind};
@@ -41,6 +42,7 @@ pub struct TicketService {
     pub(super) changes: Arc<ChangeSignal>,
     pub(super) outbox: Outbox,
     pub(super) cfg: TicketsConfig,
+    pub(super) markers: Markers,
     /// Whether a full board sync has succeeded since startup, and how many
     /// were tried (`/ready` reports both).
     pub(crate) synced: AtomicBool,
@@ -94,6 +96,7 @@ impl TicketService {
             clients,
             changes,
             outbox,
+            markers: Markers::new(cfg.internal_markers.clone()),
             cfg,
             synced: AtomicBool::new(false),
             sync_attempts: AtomicU64::new(0),
@@ -130,11 +133,23 @@ impl TicketService {
     /// Announces a committed change: cached answers that include the ticket
     /// go stale, and subscribers hear of it. Call only after the commit.
     pub fn publish(&self, kind: TicketEventKind, ticket: ticket::Model, changed: Vec<String>) {
+        self.publish_to(kind, ticket, changed, false);
+    }
+
+    /// `publish`, for an event that only staff may hear of when `staff_only`.
+    pub fn publish_to(
+        &self,
+        kind: TicketEventKind,
+        ticket: ticket::Model,
+        changed: Vec<String>,
+        staff_only: bool,
+    ) {
         self.changes.publish(changes::Change::Ticket(TicketEvent {
             kind,
             ticket,
             changed_fields: changed,
             at: Utc::now(),
+            staff_only,
         }));
     }
 
@@ -146,6 +161,17 @@ impl TicketService {
             Identity::Anonymous => false,
             Identity::Staff { .. } | Identity::ApiKey { .. } => true,
         }
+    }
+
+    /// Whether `who` may see a comment: clients see public ones only.
+    pub fn comment_visible_to(who: &Identity, comment: &ticket_comment::Model) -> bool {
+        who.is_staff() || Visibility::from_code(&comment.visibility) == Visibility::Public
+    }
+
+    /// Whether `who` hears of an event: its ticket is theirs, and it is not
+    /// about internal notes alone.
+    pub fn event_visible_to(who: &Identity, event: &TicketEvent) -> bool {
+        Self::visible_to(who, &event.ticket) && (who.is_staff() || !event.staff_only)
     }
 
     /// A page of the tickets `who` may see, newest first, and whether more follow.
@@ -256,15 +282,22 @@ impl TicketService {
         self.update(current, change).await
     }
 
-    /// Adds a comment by the caller; it appears on the Monday item as an update.
+    /// Adds a comment by the caller; it appears on the Monday item as an
+    /// update. Only staff and API keys write internal notes.
     #[tracing::instrument(skip_all, fields(ticket = %ticket_id))]
     pub async fn comment_as(
         &self,
         actor: Actor<'_>,
         ticket_id: &str,
         body: &str,
+        visibility: Visibility,
     ) -> Result<ticket_comment::Model, AppError> {
         let ticket = self.get_visible(actor.identity, ticket_id).await?;
+        if visibility == Visibility::Internal && !actor.identity.is_staff() {
+            return Err(AppError::Forbidden(
+                "only staff write internal notes".to_owned(),
+            ));
+        }
         let body = required_text(body, "body", MAX_TEXT)?;
         let author = match actor.identity {
             Identity::Client {
@@ -286,7 +319,7 @@ impl TicketService {
             },
             Identity::Anonymous => return Err(sign_in()),
         };
-        self.comment(ticket, author, body).await
+        self.comment(ticket, author, body, visibility).await
     }
 
     /// Stores a new ticket for `client_id` and queues its creation on Monday.
@@ -380,6 +413,7 @@ impl TicketService {
         ticket: ticket::Model,
         author: Author,
         body: String,
+        visibility: Visibility,
     ) -> Result<ticket_comment::Model, AppError> {
         let now = Utc::now();
         let id = Uuid::new_v4();
@@ -394,6 +428,7 @@ impl TicketService {
                 author_name: Set(author.name),
                 author_kind: Set(author.kind.to_owned()),
                 sync_state: Set(SyncState::Pending.code().to_owned()),
+                visibility: Set(visibility.code().to_owned()),
                 created_at: Set(now),
             },
         )
@@ -408,10 +443,11 @@ impl TicketService {
             .await?;
         txn.commit().await?;
         self.outbox.wake();
-        self.publish(
+        self.publish_to(
             TicketEventKind::Commented,
             ticket,
             vec!["comments".to_owned()],
+            visibility == Visibility::Internal,
         );
         Ok(comment)
     }

@@ -260,7 +260,12 @@ async fn staff_open_tickets_for_an_existing_client_and_comments_name_their_autho
     let id = t.id.to_string();
     let by_ada = w
         .tickets
-        .comment_as(Actor::new(&w.ada, None), &id, " Thanks! ")
+        .comment_as(
+            Actor::new(&w.ada, None),
+            &id,
+            " Thanks! ",
+            Visibility::Public,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -270,16 +275,28 @@ async fn staff_open_tickets_for_an_existing_client_and_comments_name_their_autho
     assert_eq!(by_ada.body, "Thanks!");
     let by_key = w
         .tickets
-        .comment_as(Actor::new(&w.key, None), &id, "Synced from CRM")
+        .comment_as(
+            Actor::new(&w.key, None),
+            &id,
+            "Synced from CRM",
+            Visibility::Public,
+        )
         .await
         .unwrap();
     assert_eq!(
         (by_key.author_name.as_str(), by_key.author_kind.as_str()),
         ("zapier", "STAFF")
     );
+    // A client cannot write an internal note, even on its own ticket.
     assert!(matches!(
         w.tickets
-            .comment_as(Actor::new(&w.bob, None), &id, "hi")
+            .comment_as(Actor::new(&w.ada, None), &id, "psst", Visibility::Internal)
+            .await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.tickets
+            .comment_as(Actor::new(&w.bob, None), &id, "hi", Visibility::Public)
             .await,
         Err(AppError::NotFound(_))
     ));

@@ -14,9 +14,12 @@ pub struct ColumnCell {
     pub value: Option<serde_json::Value>,
 }
 
+/// An update on an item, or a reply in an update's thread (`parent_id`).
+/// An item's list holds each update followed by its replies.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemUpdate {
     pub id: String,
+    pub parent_id: Option<String>,
     pub text: String,
     pub created_at: Option<String>,
     pub author: Option<String>,
@@ -82,11 +85,27 @@ macro_rules! from_board_item {
                         .updates
                         .unwrap_or_default()
                         .into_iter()
-                        .map(|u| ItemUpdate {
-                            id: u.id,
-                            text: u.text_body.unwrap_or_default(),
-                            created_at: u.created_at,
-                            author: u.creator.map(|c| c.name),
+                        .flat_map(|u| {
+                            let replies: Vec<ItemUpdate> = u
+                                .replies
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|r| ItemUpdate {
+                                    id: r.id,
+                                    parent_id: Some(u.id.clone()),
+                                    text: r.text_body.unwrap_or_default(),
+                                    created_at: r.created_at,
+                                    author: r.creator.map(|c| c.name),
+                                })
+                                .collect();
+                            std::iter::once(ItemUpdate {
+                                id: u.id,
+                                parent_id: None,
+                                text: u.text_body.unwrap_or_default(),
+                                created_at: u.created_at,
+                                author: u.creator.map(|c| c.name),
+                            })
+                            .chain(replies)
                         })
                         .collect(),
                 }

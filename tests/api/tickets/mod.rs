@@ -8,6 +8,7 @@ mod portal;
 mod reliability;
 mod sigkill;
 mod staff_view;
+mod visibility;
 mod webhooks;
 
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub async fn wait_wired(app: &TestApp) {
             .iter()
             .filter(|w| w.board_id == board)
             .count();
-        (n >= 5).then_some(())
+        (n >= bridgeboard::tickets::webhooks::EVENTS.len()).then_some(())
     })
     .await;
 }
@@ -104,8 +105,19 @@ impl TestApp {
 
     /// A WebSocket subscribed to `ticketUpdates`, authenticated as `token`.
     pub async fn subscribe_tickets(&self, token: &str, ticket_id: Option<&str>) -> WsClient {
+        self.subscribe_tickets_query(token, TICKET_UPDATES, ticket_id)
+            .await
+    }
+
+    /// The same, with a subscription document of the test's own.
+    pub async fn subscribe_tickets_query(
+        &self,
+        token: &str,
+        query: &str,
+        ticket_id: Option<&str>,
+    ) -> WsClient {
         let credentials = json!({ "Authorization": format!("Bearer {token}") });
-        self.subscribe_tickets_with(credentials, ticket_id).await
+        self.subscribe_document(credentials, query, ticket_id).await
     }
 
     /// The same, with any `connection_init` payload (an API key, say).
@@ -114,13 +126,23 @@ impl TestApp {
         credentials: Value,
         ticket_id: Option<&str>,
     ) -> WsClient {
+        self.subscribe_document(credentials, TICKET_UPDATES, ticket_id)
+            .await
+    }
+
+    async fn subscribe_document(
+        &self,
+        credentials: Value,
+        query: &str,
+        ticket_id: Option<&str>,
+    ) -> WsClient {
         let mut ws = self.ws("graphql-transport-ws").await;
         let ack = ws.init(credentials).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         ws.send(json!({
             "id": "t",
             "type": "subscribe",
-            "payload": { "query": TICKET_UPDATES, "variables": { "ticketId": ticket_id } }
+            "payload": { "query": query, "variables": { "ticketId": ticket_id } }
         }))
         .await;
         ws

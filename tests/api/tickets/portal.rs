@@ -87,7 +87,7 @@ async fn created_ticket_lands_on_the_board_and_staff_changes_reach_the_client() 
 
     app.sandbox()
         .monday()
-        .staff_comment(item_id, "A technician is on the way.")
+        .staff_comment(item_id, None, "A technician is on the way.")
         .unwrap();
     wait_event(&mut ws, "comment", |e| e["kind"] == "COMMENTED").await;
     let body = app.ticket(&token, &id).await;

@@ -59,6 +59,13 @@ pub enum Command {
         #[arg(long)]
         url: Option<url::Url>,
     },
+    /// Exit 0 when the server answers its liveness check, 1 otherwise: a
+    /// container HEALTHCHECK that needs no curl in the image.
+    Healthcheck {
+        /// What to ask (default: /health on this host's HOST and PORT).
+        #[arg(long)]
+        url: Option<url::Url>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -97,6 +104,7 @@ pub async fn run() -> ExitCode {
         Command::Pipeline { action } => with_config(|c| pipeline(c, action)).await,
         Command::SetupBoard { name } => with_config(|c| setup_board(c, name)).await,
         Command::SetupWebhooks { url } => with_config(|c| setup_webhooks(c, url)).await,
+        Command::Healthcheck { url } => with_config(|c| healthcheck(c, url)).await,
     }
 }
 
@@ -133,6 +141,36 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "bridgeboard listening"
     );
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn healthcheck(config: Config, url: Option<url::Url>) -> anyhow::Result<()> {
+    let url = match url {
+        Some(u) => u,
+        None => {
+            // A server bound to every interface is reached on loopback.
+            let host = match config.server.host.as_str() {
+                "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+                h => h,
+            };
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.to_owned()
+            };
+            format!("http://{host}:{}/health", config.server.port).parse()?
+        }
+    };
+    let status = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?
+        .status();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}");
+    println!("{url}: {status}");
     Ok(())
 }
 

@@ -94,3 +94,35 @@ fn migrate_commands_work_on_a_fresh_sqlite_file() {
     run(&["migrate", "fresh"]);
     assert!(!run(&["migrate", "status"]).contains("Pending"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthcheck_exits_zero_only_while_the_server_answers() {
+    let app = crate::helpers::spawn_app().await;
+    // Whether `healthcheck` succeeds with these environment variables and
+    // arguments; its stderr.
+    let check = |env: &[(&str, &str)], url: Option<String>| {
+        let mut cmd = bin();
+        cmd.envs(env.iter().copied()).arg("healthcheck");
+        if let Some(u) = url {
+            cmd.args(["--url", &u]);
+        }
+        let out = tokio::task::block_in_place(|| cmd.output().unwrap());
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stderr)
+    };
+    // The way a container asks: HOST and PORT from the environment.
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let (ok, err) = check(&[("HOST", "0.0.0.0"), ("PORT", &port)], None);
+    assert!(ok, "{err}");
+    let (ok, err) = check(&[], Some(format!("{}/health", app.address)));
+    assert!(ok, "{err}");
+    // A page that is not there, and a port nobody listens on, are unhealthy.
+    let (ok, _) = check(&[], Some(format!("{}/nowhere", app.address)));
+    assert!(!ok);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/health", closed.local_addr().unwrap());
+    drop(closed);
+    let (ok, err) = check(&[], Some(dead.clone()));
+    assert!(!ok);
+    assert!(err.contains(&dead), "{err}");
+}

@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod notify;
 pub mod outbox;
 pub mod pipeline;
 #[cfg(feature = "sandbox")]

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::export::ExportService;
 use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
+use crate::notify::NotifyService;
 use crate::pipeline::PipelineService;
 #[cfg(feature = "sandbox")]
 use crate::sandbox::SandboxHandle;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub monday: Option<Arc<MondayClient>>,
     /// Present when a tickets board is configured.
     pub tickets: Option<Arc<TicketService>>,
+    /// Client email notifications; with the tickets board.
+    pub notify: Option<Arc<NotifyService>>,
     /// Present when a Calendly token is configured (or the sandbox supplies one).
     pub calendly: Option<Arc<CalendlyClient>>,
     /// Present when a leads board or Calendly is configured.

@@ -21,6 +21,7 @@ mod m20261206_000061_narrow_leads;
 mod m20261206_000070_outbox_liveness;
 mod m20261207_000071_lead_values_unbound;
 mod m20261208_000072_comment_visibility;
+mod m20261208_000073_client_notifications;
 mod versioned;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000070_outbox_liveness::Migration),
             Box::new(m20261207_000071_lead_values_unbound::Migration),
             Box::new(m20261208_000072_comment_visibility::Migration),
+            Box::new(m20261208_000073_client_notifications::Migration),
         ]
     }
 }

@@ -233,6 +233,7 @@ impl ClientService {
             email: Set(email),
             name: Set(name),
             company: Set(company),
+            notify_email: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
         };

@@ -8,6 +8,7 @@ mod cache;
 mod env;
 mod graphql;
 mod mail;
+mod notify;
 mod pipeline;
 mod sandbox;
 mod server;
@@ -24,6 +25,7 @@ pub use auth::{AdminConfig, AuthConfig, JwtConfig, StaffSeed};
 pub use cache::CacheConfig;
 pub use graphql::GraphqlConfig;
 pub use mail::{MailConfig, SmtpTls};
+pub use notify::NotifyConfig;
 pub use pipeline::PipelineConfig;
 pub use sandbox::SandboxConfig;
 pub use server::{DEFAULT_DATABASE_URL, DatabaseConfig, LogConfig, LogFormat, ServerConfig};
@@ -57,6 +59,7 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub jwt: JwtConfig,
     pub mail: MailConfig,
+    pub notify: NotifyConfig,
     pub admin: AdminConfig,
     pub auth: AuthConfig,
     pub pipeline: PipelineConfig,
@@ -101,6 +104,7 @@ impl Config {
             sandbox: SandboxConfig::from_env(&env)?,
             jwt: JwtConfig::from_env(&env)?,
             mail: MailConfig::from_env(&env, &server.public_url)?,
+            notify: NotifyConfig::from_env(&env)?,
             admin: AdminConfig::from_env(&env)?,
             auth: AuthConfig::from_env(&env)?,
             pipeline: PipelineConfig::from_env(&env)?,

@@ -272,3 +272,20 @@ fn internal_markers_default_and_parse() {
         "TICKET_INTERNAL_MARKERS"
     );
 }
+
+#[test]
+fn notification_settings_are_bounded() {
+    let c = cfg(&[]).expect("defaults");
+    assert_eq!(c.notify.debounce, std::time::Duration::from_secs(60));
+    assert_eq!(c.notify.link_ttl, chrono::Duration::hours(72));
+    let c = cfg(&[("NOTIFY_DEBOUNCE_SECONDS", "0")]).expect("zero sends at once");
+    assert!(c.notify.debounce.is_zero());
+    for (var, bad) in [
+        ("NOTIFY_DEBOUNCE_SECONDS", "-1"),
+        ("NOTIFY_DEBOUNCE_SECONDS", "86401"),
+        ("NOTIFY_LINK_TTL_HOURS", "0"),
+        ("NOTIFY_LINK_TTL_HOURS", "721"),
+    ] {
+        assert_eq!(cfg(&[(var, bad)]).unwrap_err().var, var, "{var}={bad}");
+    }
+}

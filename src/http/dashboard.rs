@@ -135,7 +135,7 @@ pub fn graphiql_page() -> Response {
     secured(Html(GRAPHIQL).into_response(), GRAPHIQL_CSP)
 }
 
-fn secured(mut res: Response, csp: &'static str) -> Response {
+pub(super) fn secured(mut res: Response, csp: &'static str) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -7,6 +7,7 @@ mod dashboard;
 pub mod extract;
 pub mod graphql;
 mod health;
+pub mod notifications;
 pub mod pipeline;
 pub mod webhooks;
 

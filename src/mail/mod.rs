@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -37,6 +38,11 @@ pub struct Mail {
     pub body: String,
     /// Logged in outbox mode so a developer can click it.
     pub link: Option<String>,
+    /// Extra header fields (`List-Unsubscribe`, say), ASCII names.
+    pub headers: Vec<(&'static str, String)>,
+    /// A fixed `Message-ID`, so a message sent again after a crash reads as
+    /// the same message; generated when `None`.
+    pub message_id: Option<String>,
 }
 
 impl Mailer {
@@ -85,11 +91,19 @@ impl Mailer {
             .parse()
             .map_err(|_| AppError::bad_request("the recipient address is not valid"))?;
         let to = Mailbox::new(mail.to_name.clone(), to_addr);
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
+            .message_id(mail.message_id.clone())
+            .header(ContentType::TEXT_PLAIN);
+        for (name, value) in &mail.headers {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(name),
+                value.clone(),
+            ));
+        }
+        let message = builder
             .body(mail.body.clone())
             .map_err(AppError::internal)?;
         match self {
@@ -157,6 +171,8 @@ mod tests {
                 subject: "Hello".into(),
                 body: "Your link: http://x/?token=abc".into(),
                 link: None,
+                headers: vec![("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into())],
+                message_id: Some("<fixed@bridgeboard>".into()),
             })
             .await
             .expect("sent");
@@ -170,5 +186,10 @@ mod tests {
                 || text.contains("To: Ada <ada@example.com>"),
             "{text}"
         );
+        assert!(
+            text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+            "{text}"
+        );
+        assert!(text.contains("Message-ID: <fixed@bridgeboard>"), "{text}");
     }
 }

@@ -47,6 +47,19 @@ impl Outbox {
         repo::enqueue(db, kind, subject, payload, Utc::now()).await
     }
 
+    /// Adds an entry inside the caller's transaction, to be delivered no
+    /// earlier than `due` (a gathering window, say).
+    pub async fn enqueue_at(
+        &self,
+        db: &impl ConnectionTrait,
+        kind: &str,
+        subject: &str,
+        payload: &Value,
+        due: chrono::DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        repo::enqueue_due(db, kind, subject, payload, Utc::now(), due).await
+    }
+
     /// Tells the worker there is work; call after the commit.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -99,6 +112,10 @@ pub enum Failure {
     /// Something this entry depends on must land first; try again soon.
     #[error("{0}")]
     Waiting(String),
+    /// A service only this kind of entry uses is unwell (the mail server):
+    /// this entry backs off, the others go on.
+    #[error("{0}")]
+    Later(String),
     /// It will not succeed as it is (the upstream refused it for good): the
     /// entry is marked failed, not delivered again, and its handler reports it.
     #[error("{0}")]
@@ -267,7 +284,7 @@ impl Worker {
                 handler.rejected(claimed, &message).await?;
                 Ok(true)
             }
-            Failure::Waiting(_) => Ok(true),
+            Failure::Waiting(_) | Failure::Later(_) => Ok(true),
             Failure::Transient(_) => Err(e),
         }
     }

@@ -26,10 +26,12 @@ use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
 use crate::http;
 use crate::mail::Mailer;
+use crate::notify::{Notifier, NotifyService};
 use crate::outbox::{self, Outbox};
 use crate::pipeline::PipelineService;
 use crate::state::AppState;
 use crate::tickets::TicketService;
+use crate::tickets::service::TicketDeps;
 pub use crate::tls::install_crypto_provider;
 use crate::upstream::Transient;
 use crate::upstream::calendly::{self, CalendlyClient};
@@ -137,7 +139,7 @@ impl Application {
             jwt: config.jwt.clone(),
             auth: config.auth.clone(),
             magic_link_url: config.mail.magic_link_url.clone(),
-            mailer,
+            mailer: mailer.clone(),
             identities,
             changes: changes.clone(),
         });
@@ -145,17 +147,19 @@ impl Application {
 
         let monday = monday_client(&config)?;
         let mut modules: Vec<Arc<dyn Module>> = Vec::new();
+        let notifier = Notifier::new(outbox.clone(), &config.notify);
         let tickets = match (&monday, &config.monday.tickets_board_id) {
             (Some(m), Some(board)) => {
-                let service = Arc::new(TicketService::new(
-                    db.clone(),
-                    m.clone(),
-                    board.clone(),
-                    config.tickets.clone(),
-                    auth.clients.clone(),
-                    changes.clone(),
-                    outbox.clone(),
-                ));
+                let service = Arc::new(TicketService::new(TicketDeps {
+                    db: db.clone(),
+                    monday: m.clone(),
+                    board_id: board.clone(),
+                    cfg: config.tickets.clone(),
+                    clients: auth.clients.clone(),
+                    changes: changes.clone(),
+                    outbox: outbox.clone(),
+                    notifier: notifier.clone(),
+                }));
                 bind_ticket_board(&service).await?;
                 #[cfg(feature = "sandbox")]
                 let wire_webhooks = sandbox
@@ -174,6 +178,21 @@ impl Application {
                 None
             }
         };
+        // Only tickets have news for clients.
+        let notify = tickets.as_ref().map(|_| {
+            let service = Arc::new(NotifyService::new(
+                db.clone(),
+                mailer.clone(),
+                auth.magic_links.clone(),
+                keys.clone(),
+                &config.server.public_url,
+                config.notify.clone(),
+            ));
+            modules.push(Arc::new(modules::Notifications {
+                service: service.clone(),
+            }));
+            service
+        });
 
         let calendly = calendly_client(&config)?;
         let pipeline = pipeline_service(&config, &db, &monday, &calendly, &changes);
@@ -211,6 +230,7 @@ impl Application {
             persisted_queries,
             monday,
             tickets,
+            notify,
             calendly,
             exports: pipeline
                 .as_ref()

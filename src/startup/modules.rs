@@ -12,7 +12,10 @@ use axum::routing::post;
 use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
-use crate::http::{HttpState, api, pipeline as pipeline_routes, webhooks};
+use crate::http::{
+    HttpState, api, notifications as notification_routes, pipeline as pipeline_routes, webhooks,
+};
+use crate::notify::{KIND_NOTIFY, NotifyService};
 use crate::outbox;
 use crate::pipeline::PipelineService;
 use crate::tickets::TicketService;
@@ -79,6 +82,26 @@ impl Module for Tickets {
 
     fn routes(&self) -> Router<HttpState> {
         Router::new().route("/webhooks/monday", post(webhooks::monday))
+    }
+}
+
+/// Client email notifications: their outbox deliveries and the
+/// unsubscribe link.
+pub struct Notifications {
+    pub service: Arc<NotifyService>,
+}
+
+impl Module for Notifications {
+    fn name(&self) -> &'static str {
+        "notifications"
+    }
+
+    fn outbox(&self, worker: &mut outbox::Worker) {
+        worker.register(KIND_NOTIFY, self.service.clone());
+    }
+
+    fn routes(&self) -> Router<HttpState> {
+        notification_routes::routes()
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::board::{Change, ItemFields};
@@ -115,6 +116,8 @@ impl TicketService {
     /// Re-reads items from Monday and applies them (webhook path).
     #[tracing::instrument(skip_all, fields(item = %item_id))]
     pub async fn refresh_item(&self, item_id: &str) -> Result<(), TicketError> {
+        let lock = self.item_lock(item_id);
+        let _one_at_a_time = lock.lock().await;
         for item in self.monday.items_by_ids(vec![item_id.to_owned()]).await? {
             self.apply_item(&item).await?;
         }
@@ -125,6 +128,8 @@ impl TicketService {
     /// event is checked against Monday first: an unsigned (or forged)
     /// delivery cannot hide a ticket whose item still exists.
     pub async fn apply_deleted(&self, item_id: &str) -> Result<(), TicketError> {
+        let lock = self.item_lock(item_id);
+        let _one_at_a_time = lock.lock().await;
         let still_there = self.monday.items_by_ids(vec![item_id.to_owned()]).await?;
         if let Some(item) = still_there.first() {
             self.apply_item(item).await?;
@@ -180,8 +185,10 @@ impl TicketService {
             Some(_) => self.insert_from_item(item, &f, false).await?,
             None => self.insert_from_item(item, &f, true).await?,
         };
+        // A ticket first seen now brings its history: nothing to announce.
+        let fresh = matches!(result, Some((_, TicketEventKind::Created, _)));
         let merged = self
-            .merge_comments(item, result.as_ref().map(|r| &r.0))
+            .merge_comments(item, result.as_ref().map(|r| &r.0), fresh)
             .await?;
         let mut out = result;
         if let Some((_, _, changed)) = &mut out
@@ -309,7 +316,15 @@ impl TicketService {
         }
         row.updated_at = Set(parse_time(item.updated_at.as_deref()).unwrap_or_else(Utc::now));
         changed.push("updatedAt");
-        let t = tickets::update(&self.db, row).await?;
+        // Staff moved the ticket in Monday: the client hears of it by email.
+        let txn = self.db.begin().await?;
+        let t = tickets::update(&txn, row).await?;
+        if changed.contains(&"status")
+            && let Some(s) = f.status
+        {
+            self.notify_status(&txn, &t, s).await?;
+        }
+        txn.commit().await?;
         Ok(Some((
             t,
             TicketEventKind::Updated,
@@ -341,10 +356,15 @@ impl TicketService {
     /// so an edit can withdraw a note from the client or show it), and
     /// deleted ones removed. Our own comments come back as updates too; those
     /// are matched to the local comment, not duplicated.
+    ///
+    /// A public reply by staff, new or newly public, is mailed to the client
+    /// unless `fresh` (the ticket itself is new here) or it is older than a
+    /// day (a backfill, not news).
     async fn merge_comments(
         &self,
         item: &MondayItem,
         t: Option<&ticket::Model>,
+        fresh: bool,
     ) -> Result<CommentsMerged, TicketError> {
         let mut merged = CommentsMerged::default();
         let t = match t {
@@ -382,7 +402,13 @@ impl TicketService {
                     row.body = Set(u.text.clone());
                 }
                 row.visibility = Set(visibility.code().to_owned());
-                tickets::update_comment(&self.db, row).await?;
+                let txn = self.db.begin().await?;
+                let c = tickets::update_comment(&txn, row).await?;
+                let shown = was == Visibility::Internal && visibility == Visibility::Public;
+                if shown && c.author_kind == "STAFF" && !fresh && recent(c.created_at) {
+                    self.notify_reply(&txn, &t, &c.body).await?;
+                }
+                txn.commit().await?;
                 merged.saw(was);
                 merged.saw(visibility);
                 continue;
@@ -399,8 +425,9 @@ impl TicketService {
                 tickets::update_comment(&self.db, row).await?;
                 continue;
             }
-            tickets::insert_comment(
-                &self.db,
+            let txn = self.db.begin().await?;
+            let c = tickets::insert_comment(
+                &txn,
                 ticket_comment::ActiveModel {
                     id: Set(Uuid::new_v4()),
                     ticket_id: Set(t.id),
@@ -414,23 +441,65 @@ impl TicketService {
                 },
             )
             .await?;
+            if visibility == Visibility::Public && !fresh && recent(c.created_at) {
+                self.notify_reply(&txn, &t, &c.body).await?;
+            }
+            txn.commit().await?;
             merged.saw(visibility);
         }
-        // Only a list that was not cut off at the read limit shows what was
-        // deleted on Monday.
-        let top_level = item.updates.iter().filter(|u| u.parent_id.is_none());
-        if top_level.count() < UPDATES_READ {
-            for c in &existing {
-                let Some(id) = c.monday_update_id.as_deref() else {
-                    continue;
-                };
-                if !classified.contains_key(id) {
-                    tickets::delete_comment(&self.db, c.id).await?;
-                    merged.saw(Visibility::from_code(&c.visibility));
-                }
+        let gone: Vec<&ticket_comment::Model> = existing
+            .iter()
+            .filter(|c| {
+                c.monday_update_id
+                    .as_deref()
+                    .is_some_and(|id| !classified.contains_key(id))
+            })
+            .collect();
+        if !gone.is_empty() {
+            for c in self.confirm_deleted(&item.id, gone).await {
+                tickets::delete_comment(&self.db, c.id).await?;
+                merged.saw(Visibility::from_code(&c.visibility));
             }
         }
         Ok(merged)
+    }
+
+    /// The comments among `candidates` whose updates are really gone from
+    /// Monday. The item in hand may be older than a comment's link to its
+    /// update (a refresh read before our own comment was posted), so absence
+    /// from it proves nothing. The candidates were linked before this fresh
+    /// read starts, so their updates show in it unless deleted. A list cut
+    /// off at the read limit, or a read that fails, deletes nothing.
+    async fn confirm_deleted<'c>(
+        &self,
+        item_id: &str,
+        candidates: Vec<&'c ticket_comment::Model>,
+    ) -> Vec<&'c ticket_comment::Model> {
+        let fresh = match self.monday.items_by_ids(vec![item_id.to_owned()]).await {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not confirm deleted updates; kept for now");
+                return Vec::new();
+            }
+        };
+        // An item that is gone entirely is the item's deletion, not its
+        // updates': that path marks the ticket deleted.
+        let Some(fresh) = fresh.into_iter().next() else {
+            return Vec::new();
+        };
+        let top_level = fresh.updates.iter().filter(|u| u.parent_id.is_none());
+        if top_level.count() >= UPDATES_READ {
+            return Vec::new();
+        }
+        candidates
+            .into_iter()
+            .filter(|c| {
+                !fresh
+                    .updates
+                    .iter()
+                    .any(|u| c.monday_update_id.as_deref() == Some(u.id.as_str()))
+            })
+            .collect()
     }
 
     /// Finds the ticket's client by email or portal id, creating one for an
@@ -475,6 +544,11 @@ impl TicketService {
             }
         }
     }
+}
+
+/// Within the last day: old enough a reply is history, not news.
+fn recent(at: DateTime<Utc>) -> bool {
+    at > Utc::now() - chrono::Duration::days(1)
 }
 
 fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {

@@ -3,6 +3,7 @@
 //! dot-unstuffing, RSET, NOOP, QUIT; no STARTTLS offered, so a loopback relay
 //! is used in plain text) and hands every accepted message to the test.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -89,6 +90,8 @@ pub struct SmtpSink {
     pub port: u16,
     rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Received>>,
     all: Arc<Mutex<Vec<Received>>>,
+    /// Messages still to refuse with a temporary error.
+    refuse: Arc<AtomicU32>,
 }
 
 impl SmtpSink {
@@ -97,12 +100,13 @@ impl SmtpSink {
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = mpsc::unbounded_channel();
         let all = Arc::new(Mutex::new(Vec::new()));
-        let all2 = all.clone();
+        let refuse = Arc::new(AtomicU32::new(0));
+        let (all2, refuse2) = (all.clone(), refuse.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (tx, all) = (tx.clone(), all2.clone());
+                let (tx, all, refuse) = (tx.clone(), all2.clone(), refuse2.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, tx, all).await;
+                    let _ = session(stream, tx, all, refuse).await;
                 });
             }
         });
@@ -110,7 +114,14 @@ impl SmtpSink {
             port,
             rx: tokio::sync::Mutex::new(rx),
             all,
+            refuse,
         }
+    }
+
+    /// The next `n` messages are refused at `MAIL FROM` with 451, as a
+    /// relay that is overloaded or restarting answers.
+    pub fn refuse_next(&self, n: u32) {
+        self.refuse.store(n, Ordering::SeqCst);
     }
 
     /// Environment for the app under test to deliver here.
@@ -138,6 +149,7 @@ async fn session(
     stream: TcpStream,
     tx: mpsc::UnboundedSender<Received>,
     all: Arc<Mutex<Vec<Received>>>,
+    refuse: Arc<AtomicU32>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -155,6 +167,12 @@ async fn session(
             b"250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
         } else if upper.starts_with("HELO") {
             b"250 sink.test\r\n"
+        } else if upper.starts_with("MAIL FROM:")
+            && refuse
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            b"451 4.3.0 try again later\r\n"
         } else if upper.starts_with("MAIL FROM:") {
             from = address(&cmd[10..]);
             to.clear();

@@ -13,6 +13,8 @@ pub struct Model {
     pub email: String,
     pub name: String,
     pub company: Option<String>,
+    /// Whether the client gets an email when staff answer or move a ticket.
+    pub notify_email: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -21,5 +21,6 @@ pub mod revoked_token;
 pub mod setting;
 pub mod ticket;
 pub mod ticket_comment;
+pub mod ticket_notification;
 pub mod user;
 pub mod webhook_receipt;

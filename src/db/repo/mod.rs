@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendly;
 pub mod clients;
 pub mod magic_links;
+pub mod notifications;
 pub mod outbox;
 pub mod pipeline;
 pub mod sessions;

@@ -25,12 +25,24 @@ pub async fn enqueue(
     payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    enqueue_due(db, kind, subject, payload, now, now).await
+}
+
+/// `enqueue`, first due at `due` rather than at once.
+pub async fn enqueue_due(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    subject: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> Result<(), DbErr> {
     outbox::Entity::insert(outbox::ActiveModel {
         kind: Set(kind.to_owned()),
         subject: Set(subject.to_owned()),
         payload: Set(payload.to_string()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(due),
         locked_until: Set(None),
         last_error: Set(None),
         created_at: Set(now),

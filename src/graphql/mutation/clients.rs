@@ -5,7 +5,10 @@ use async_graphql::{Context, ID, Object, Result};
 use crate::auth::RoleGuard;
 use crate::auth::clients::{ClientChanges, NewClient};
 use crate::graphql::guard::{actor, app_state};
-use crate::graphql::types::clients::{Client, CreateClientInput, UpdateClientInput};
+use crate::graphql::query::clients::notify;
+use crate::graphql::types::clients::{
+    Client, CreateClientInput, NotificationPreferences, PreferencesInput, UpdateClientInput,
+};
 use crate::ids::parse_uuid;
 
 #[derive(Default)]
@@ -13,6 +16,22 @@ pub struct ClientMutation;
 
 #[Object]
 impl ClientMutation {
+    /// The signed-in client turns ticket emails on or off.
+    #[graphql(guard = "RoleGuard::client().write()")]
+    async fn update_my_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: PreferencesInput,
+    ) -> Result<NotificationPreferences> {
+        let client = crate::graphql::guard::identity(ctx)
+            .client_id()
+            .ok_or_else(|| crate::error::AppError::Forbidden("clients only".to_owned()))?;
+        let p = notify(app_state(ctx)?)?
+            .set_email(client, input.email_notifications)
+            .await?;
+        Ok(p.into())
+    }
+
     /// Adds a client; `portalId` is generated from the company or name when left out.
     #[graphql(guard = "RoleGuard::admin().write()")]
     async fn create_client(&self, ctx: &Context<'_>, input: CreateClientInput) -> Result<Client> {

@@ -7,7 +7,7 @@ use crate::auth::RoleGuard;
 use crate::error::AppError;
 use crate::graphql::guard::app_state;
 use crate::graphql::pagination::{self, page_cost, page_size};
-use crate::graphql::types::clients::Client;
+use crate::graphql::types::clients::{Client, NotificationPreferences};
 use crate::ids::parse_uuid;
 
 #[derive(Default)]
@@ -17,6 +17,16 @@ const LIST: &str = "clients";
 
 #[Object]
 impl ClientsQuery {
+    /// The signed-in client's notification settings.
+    #[graphql(guard = "RoleGuard::client()")]
+    async fn my_preferences(&self, ctx: &Context<'_>) -> Result<NotificationPreferences> {
+        let client = crate::graphql::guard::identity(ctx)
+            .client_id()
+            .ok_or_else(|| AppError::Forbidden("clients only".to_owned()))?;
+        let p = notify(app_state(ctx)?)?.preferences(client).await?;
+        Ok(p.into())
+    }
+
     /// Clients ordered by email. `search` matches part of the email, name,
     /// company or portal id, ignoring case.
     #[graphql(
@@ -58,4 +68,12 @@ impl ClientsQuery {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The notification service, present with the tickets board.
+pub fn notify(state: &crate::state::AppState) -> Result<&crate::notify::NotifyService, AppError> {
+    state
+        .notify
+        .as_deref()
+        .ok_or_else(|| AppError::Unavailable("notifications are not configured".to_owned()))
 }

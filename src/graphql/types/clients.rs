@@ -48,3 +48,23 @@ pub struct UpdateClientInput {
     /// An empty string clears it.
     pub company: Option<String>,
 }
+
+/// A client's own notification settings.
+#[derive(async_graphql::SimpleObject, Clone, Copy)]
+pub struct NotificationPreferences {
+    /// An email when support answers a ticket publicly or changes its status.
+    pub email_notifications: bool,
+}
+
+impl From<crate::notify::Preferences> for NotificationPreferences {
+    fn from(p: crate::notify::Preferences) -> Self {
+        Self {
+            email_notifications: p.email_notifications,
+        }
+    }
+}
+
+#[derive(async_graphql::InputObject)]
+pub struct PreferencesInput {
+    pub email_notifications: bool,
+}

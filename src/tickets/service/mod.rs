@@ -3,8 +3,9 @@
 //! with its outbox entry in one transaction, so what a client submits is kept
 //! even while Monday is down, and reaches Monday later.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
@@ -23,6 +24,7 @@ use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{clients, tickets};
 use crate::error::AppError;
 use crate::ids::parse_uuid;
+use crate::notify::{self, Notifier};
 use crate::outbox::Outbox;
 use crate::upstream::monday::MondayClient;
 
@@ -43,6 +45,11 @@ pub struct TicketService {
     pub(super) outbox: Outbox,
     pub(super) cfg: TicketsConfig,
     pub(super) markers: Markers,
+    pub(super) notifier: Notifier,
+    /// One refresh at a time per item, so a read taken before a change is
+    /// never applied after a read taken since (a note made internal would
+    /// show again until the next change).
+    item_locks: std::sync::Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     /// Whether a full board sync has succeeded since startup, and how many
     /// were tried (`/ready` reports both).
     pub(crate) synced: AtomicBool,
@@ -78,29 +85,51 @@ pub struct TicketQuery {
     pub client_id: Option<Uuid>,
 }
 
+/// What the ticket service is built from (assembled in `startup`).
+pub struct TicketDeps {
+    pub db: DatabaseConnection,
+    pub monday: Arc<MondayClient>,
+    pub board_id: String,
+    pub cfg: TicketsConfig,
+    pub clients: Arc<ClientService>,
+    pub changes: Arc<ChangeSignal>,
+    pub outbox: Outbox,
+    pub notifier: Notifier,
+}
+
 impl TicketService {
-    pub fn new(
-        db: DatabaseConnection,
-        monday: Arc<MondayClient>,
-        board_id: String,
-        cfg: TicketsConfig,
-        clients: Arc<ClientService>,
-        changes: Arc<ChangeSignal>,
-        outbox: Outbox,
-    ) -> Self {
+    pub fn new(d: TicketDeps) -> Self {
         Self {
-            db,
-            monday,
-            board_id,
+            db: d.db,
+            monday: d.monday,
+            board_id: d.board_id,
             board: RwLock::new(None),
-            clients,
-            changes,
-            outbox,
-            markers: Markers::new(cfg.internal_markers.clone()),
-            cfg,
+            clients: d.clients,
+            changes: d.changes,
+            outbox: d.outbox,
+            markers: Markers::new(d.cfg.internal_markers.clone()),
+            notifier: d.notifier,
+            item_locks: std::sync::Mutex::default(),
+            cfg: d.cfg,
             synced: AtomicBool::new(false),
             sync_attempts: AtomicU64::new(0),
         }
+    }
+
+    /// The lock that serialises refreshes of one item.
+    pub(super) fn item_lock(&self, item_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .item_locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = locks.get(item_id).and_then(Weak::upgrade) {
+            return l;
+        }
+        // Only items being refreshed right now keep an entry.
+        locks.retain(|_, l| l.strong_count() > 0);
+        let l = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(item_id.to_owned(), Arc::downgrade(&l));
+        l
     }
 
     pub fn board_id(&self) -> &str {
@@ -128,6 +157,41 @@ impl TicketService {
         );
         *self.board.write().await = Some(bound.clone());
         Ok(bound)
+    }
+
+    /// Records, in `txn`, that the ticket's client should hear of a public
+    /// reply by staff.
+    pub(super) async fn notify_reply(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        t: &ticket::Model,
+        text: &str,
+    ) -> Result<(), sea_orm::DbErr> {
+        match t.client_id {
+            Some(c) => {
+                self.notifier
+                    .record(txn, c, t.id, notify::REPLY, text)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The same, for a new status set by staff.
+    pub(super) async fn notify_status(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        t: &ticket::Model,
+        status: TicketStatus,
+    ) -> Result<(), sea_orm::DbErr> {
+        match t.client_id {
+            Some(c) => {
+                self.notifier
+                    .record(txn, c, t.id, notify::STATUS, status.label())
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Announces a committed change: cached answers that include the ticket
@@ -279,7 +343,8 @@ impl TicketService {
             status: input.status,
             priority: input.priority,
         };
-        self.update(current, change).await
+        let by_staff = actor.identity.is_staff();
+        self.update(current, change, by_staff).await
     }
 
     /// Adds a comment by the caller; it appears on the Monday item as an
@@ -362,10 +427,12 @@ impl TicketService {
     }
 
     /// Applies `change` here and queues what actually changed for Monday.
+    /// `by_staff`: a new status is then worth an email to the client.
     async fn update(
         &self,
         current: ticket::Model,
         change: Change,
+        by_staff: bool,
     ) -> Result<ticket::Model, AppError> {
         let now = Utc::now();
         let mut row: ticket::ActiveModel = current.clone().into();
@@ -399,6 +466,9 @@ impl TicketService {
         self.outbox
             .enqueue(&txn, KIND_UPDATE_ITEM, &updated.id.to_string(), &payload)
             .await?;
+        if by_staff && let Some(s) = sent.status {
+            self.notify_status(&txn, &updated, s).await?;
+        }
         txn.commit().await?;
         self.outbox.wake();
         let mut fields: Vec<String> = changed.into_iter().map(str::to_owned).collect();
@@ -441,6 +511,9 @@ impl TicketService {
                 &json!({ "comment_id": id }),
             )
             .await?;
+        if author.kind == "STAFF" && visibility == Visibility::Public {
+            self.notify_reply(&txn, &ticket, &comment.body).await?;
+        }
         txn.commit().await?;
         self.outbox.wake();
         self.publish_to(

@@ -31,15 +31,16 @@ async fn world() -> World {
         RetryPolicy::default(),
     )
     .expect("client");
-    let tickets = TicketService::new(
-        s.db.clone(),
-        Arc::new(monday),
-        "1".to_owned(),
-        config.tickets,
-        s.clients.clone(),
-        s.changes.clone(),
-        Outbox::default(),
-    );
+    let tickets = TicketService::new(TicketDeps {
+        db: s.db.clone(),
+        monday: Arc::new(monday),
+        board_id: "1".to_owned(),
+        notifier: crate::notify::Notifier::new(Outbox::default(), &config.notify),
+        cfg: config.tickets,
+        clients: s.clients.clone(),
+        changes: s.changes.clone(),
+        outbox: Outbox::default(),
+    });
     let admin = Identity::Anonymous;
     let mut clients = Vec::new();
     for email in ["ada@example.com", "bob@example.com"] {

@@ -182,9 +182,10 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // The whole group: a test that failed before `close` leaves no
         // Chromium behind either.
+        // `--` matters: procps-ng's kill reads `-KILL -12345` as a signal to
+        // group -1, that is to every process on the machine.
         let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.driver.id()))
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
             .stderr(Stdio::null())
             .status();
         let _ = self.driver.kill();

@@ -4,6 +4,7 @@
 mod cache;
 mod delivery;
 mod isolation;
+mod notifications;
 mod portal;
 mod reliability;
 mod sigkill;

@@ -18,7 +18,7 @@ const CREATE_CLIENT: &str = include_str!("../operations/auth/create_client.graph
 const CREATE_TICKET: &str = include_str!("../operations/tickets/create_ticket.graphql");
 const TICKETS: usize = 10;
 
-struct Server {
+pub(super) struct Server {
     child: Child,
     base: String,
 }
@@ -30,7 +30,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -40,6 +40,17 @@ fn free_port() -> u16 {
 /// Starts `bridgeboard serve` against the sandbox, with only what a
 /// deployment must set: nothing about the outbox.
 fn start(sandbox: &SandboxHandle, db: &TestDb, dir: &std::path::Path, port: u16) -> Server {
+    start_with(sandbox, db, dir, port, &[])
+}
+
+/// The same, with `extra` settings.
+pub(super) fn start_with(
+    sandbox: &SandboxHandle,
+    db: &TestDb,
+    dir: &std::path::Path,
+    port: u16,
+    extra: &[(String, String)],
+) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_bridgeboard"))
         .arg("serve")
         .current_dir(dir)
@@ -57,6 +68,7 @@ fn start(sandbox: &SandboxHandle, db: &TestDb, dir: &std::path::Path, port: u16)
         .env("ADMIN_USER", ADMIN_USER)
         .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -67,7 +79,7 @@ fn start(sandbox: &SandboxHandle, db: &TestDb, dir: &std::path::Path, port: u16)
     }
 }
 
-async fn wait_ready(http: &reqwest::Client, server: &Server) {
+pub(super) async fn wait_ready(http: &reqwest::Client, server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(r) = http.get(format!("{}/ready", server.base)).send().await
@@ -80,7 +92,7 @@ async fn wait_ready(http: &reqwest::Client, server: &Server) {
     panic!("the server did not become ready");
 }
 
-async fn graphql(
+pub(super) async fn graphql(
     http: &reqwest::Client,
     server: &Server,
     token: Option<&str>,
@@ -98,6 +110,33 @@ async fn graphql(
     body["data"].clone()
 }
 
+/// Signs the admin in and adds a client: `(admin token, client id)`.
+pub(super) async fn admin_and_client(
+    http: &reqwest::Client,
+    server: &Server,
+    email: &str,
+) -> (String, String) {
+    let login = graphql(
+        http,
+        server,
+        None,
+        LOGIN,
+        json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }),
+    )
+    .await;
+    let token = login["login"]["token"].as_str().unwrap().to_owned();
+    let client = graphql(
+        http,
+        server,
+        Some(&token),
+        CREATE_CLIENT,
+        json!({ "input": { "email": email, "name": "Client", "company": "Acme" } }),
+    )
+    .await;
+    let id = client["createClient"]["id"].as_str().unwrap().to_owned();
+    (token, id)
+}
+
 #[tokio::test]
 async fn after_sigkill_mid_delivery_a_restart_delivers_every_ticket_once_within_30s() {
     let sandbox = spawn_sandbox(|o| {
@@ -113,24 +152,7 @@ async fn after_sigkill_mid_delivery_a_restart_delivers_every_ticket_once_within_
 
     let first = start(&sandbox, &db, dir.path(), free_port());
     wait_ready(&http, &first).await;
-    let login = graphql(
-        &http,
-        &first,
-        None,
-        LOGIN,
-        json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }),
-    )
-    .await;
-    let token = login["login"]["token"].as_str().unwrap().to_owned();
-    let client = graphql(
-        &http,
-        &first,
-        Some(&token),
-        CREATE_CLIENT,
-        json!({ "input": { "email": "killed@example.com", "name": "Killed", "company": "Acme" } }),
-    )
-    .await;
-    let client_id = client["createClient"]["id"].as_str().unwrap().to_owned();
+    let (token, client_id) = admin_and_client(&http, &first, "killed@example.com").await;
     let before = monday.item_count(board);
 
     // Monday acts on each create at once but answers only after a while.

@@ -55,6 +55,9 @@ impl MigrationTrait for Migration {
                             .text()
                             .not_null(),
                     )
+                    // A reply's comment: read again at send time, so a reply
+                    // made internal or deleted meanwhile is never mailed.
+                    .col(ColumnDef::new(TicketNotifications::CommentId).uuid().null())
                     .col(
                         ColumnDef::new(TicketNotifications::CreatedAt)
                             .timestamp_with_time_zone()
@@ -86,6 +89,16 @@ impl MigrationTrait for Migration {
                     .name("idx_ticket_notifications_client_unsent")
                     .table(TicketNotifications::Table)
                     .col(TicketNotifications::ClientId)
+                    .col(TicketNotifications::SentAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_ticket_notifications_claim")
+                    .table(TicketNotifications::Table)
+                    .col(TicketNotifications::ClaimedBy)
                     .col(TicketNotifications::SentAt)
                     .to_owned(),
             )
@@ -121,6 +134,7 @@ enum TicketNotifications {
     TicketId,
     Kind,
     Detail,
+    CommentId,
     CreatedAt,
     SentAt,
     ClaimedBy,

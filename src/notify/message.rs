@@ -93,6 +93,7 @@ mod tests {
             ticket_id: Uuid::nil(),
             kind: kind.into(),
             detail: detail.into(),
+            comment_id: None,
             created_at: Utc::now(),
             sent_at: None,
             claimed_by: None,

@@ -23,6 +23,7 @@ use crate::auth::keys::JwtKeys;
 use crate::auth::magic_link::MagicLinkService;
 use crate::config::NotifyConfig;
 use crate::db::entities::{ticket, ticket_notification};
+pub use crate::db::repo::notifications::NewNotification;
 use crate::db::repo::{clients, notifications, tickets};
 use crate::error::AppError;
 use crate::mail::{Mail, Mailer};
@@ -36,6 +37,9 @@ pub const STATUS: &str = "STATUS";
 
 /// The longest text kept for one change.
 const MAX_DETAIL_CHARS: usize = 2000;
+/// How long mailed changes are kept (what was told to whom, for support
+/// questions) before they are dropped.
+const KEEP_SENT: chrono::Duration = chrono::Duration::days(30);
 /// How long a delivery holds the changes it is mailing: longer than one
 /// SMTP exchange may take.
 const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
@@ -76,17 +80,15 @@ impl Notifier {
         }
     }
 
-    /// Records, inside the caller's transaction, that `client_id` should hear
-    /// of a change to `ticket_id` (`REPLY` with its text, `STATUS` with the
-    /// new status's label). Nothing is kept for a client who opted out.
+    /// Records, inside the caller's transaction, that a client should hear
+    /// of a change (`REPLY` with its text and comment, `STATUS` with the new
+    /// status's label). Nothing is kept for a client who opted out.
     pub async fn record(
         &self,
         db: &impl ConnectionTrait,
-        client_id: Uuid,
-        ticket_id: Uuid,
-        kind: &str,
-        detail: &str,
+        n: NewNotification<'_>,
     ) -> Result<(), DbErr> {
+        let client_id = n.client_id;
         let wants = clients::find_by_id(db, client_id)
             .await?
             .is_some_and(|c| c.notify_email);
@@ -94,8 +96,16 @@ impl Notifier {
             return Ok(());
         }
         let now = Utc::now();
-        let detail: String = detail.chars().take(MAX_DETAIL_CHARS).collect();
-        notifications::record(db, client_id, ticket_id, kind, &detail, now).await?;
+        let detail: String = n.detail.chars().take(MAX_DETAIL_CHARS).collect();
+        notifications::record(
+            db,
+            NewNotification {
+                detail: &detail,
+                ..n
+            },
+            now,
+        )
+        .await?;
         let due = now + chrono::Duration::from_std(self.debounce).unwrap_or_default();
         self.outbox
             .enqueue_at(db, KIND_NOTIFY, &client_id.to_string(), &json!({}), due)
@@ -198,9 +208,17 @@ impl NotifyService {
                 .mail(client, first.id, &changes, entry.id())
                 .await
                 .map_err(NotifyError::Link)?;
-            if let Err(e) = self.mailer.send(mail).await {
-                notifications::release(&self.db, entry.id()).await?;
-                return Err(NotifyError::Mail(e).into());
+            match self.mailer.send(mail).await {
+                Ok(()) => {}
+                // An address the mail library cannot even write will not
+                // improve by waiting: dropped, and said so.
+                Err(AppError::BadRequest(e)) => {
+                    tracing::warn!(error = %e, "notification dropped: bad recipient address");
+                }
+                Err(e) => {
+                    notifications::release(&self.db, entry.id()).await?;
+                    return Err(NotifyError::Mail(e).into());
+                }
             }
             tracing::info!(changes = changes.len(), "notification mailed");
         }
@@ -210,19 +228,31 @@ impl NotifyService {
         notifications::mark_sent(&txn, entry.id(), Utc::now()).await?;
         entry.complete(&txn).await?;
         txn.commit().await?;
+        notifications::prune_sent(&self.db, Utc::now() - KEEP_SENT).await?;
         Ok(())
     }
 
     /// Groups the changes by ticket, keeping only tickets that still exist
     /// and still belong to the client: a ticket handed to someone else since
-    /// must not show up in this client's mail.
+    /// must not show up in this client's mail. A reply is read again: one
+    /// deleted or made internal since is left out, an edited one goes out as
+    /// it reads now.
     async fn still_theirs(
         &self,
         client_id: Uuid,
         rows: Vec<ticket_notification::Model>,
     ) -> Result<Vec<(ticket::Model, Vec<ticket_notification::Model>)>, DbErr> {
         let mut by_ticket: BTreeMap<Uuid, Vec<ticket_notification::Model>> = BTreeMap::new();
-        for r in rows {
+        for mut r in rows {
+            if let Some(comment) = r.comment_id {
+                match tickets::find_comment(&self.db, comment).await? {
+                    // The stored form of `tickets::Visibility::Public`.
+                    Some(c) if c.visibility == "PUBLIC" && c.ticket_id == r.ticket_id => {
+                        r.detail = c.body.chars().take(MAX_DETAIL_CHARS).collect();
+                    }
+                    _ => continue,
+                }
+            }
             by_ticket.entry(r.ticket_id).or_default().push(r);
         }
         let mut out = Vec::new();
@@ -264,15 +294,20 @@ impl NotifyService {
                     "List-Unsubscribe=One-Click".to_owned(),
                 ),
             ],
-            // The same entry always sends the same Message-ID, so a mail
-            // sent again after a crash between the send and our commit is
-            // recognisable as the same message.
-            message_id: Some(format!(
-                "<notify-{entry}-{}@bridgeboard>",
-                client.id.simple()
-            )),
+            message_id: Some(message_id(entry, changes)),
         })
     }
+}
+
+/// The same entry sending the same changes again (after a crash between the
+/// send and our commit) sends the same `Message-ID`, which mail systems
+/// recognise; different changes never share one.
+fn message_id(entry: i64, changes: &[(ticket::Model, Vec<ticket_notification::Model>)]) -> String {
+    let ids: Vec<String> = changes
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|r| r.id.to_string()))
+        .collect();
+    format!("<notify-{entry}-{}@bridgeboard>", ids.join("."))
 }
 
 #[async_trait::async_trait]

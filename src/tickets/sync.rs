@@ -22,6 +22,7 @@ use crate::changes::{Change as Changed, Scope, TicketEventKind};
 use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{outbox, tickets};
 use crate::upstream::monday::MondayItem;
+use crate::upstream::monday::item::ItemUpdate;
 
 /// The startup sync's first and longest wait between attempts.
 const STARTUP_RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
@@ -36,7 +37,21 @@ const UPDATES_READ: usize = 100;
 struct CommentsMerged {
     public: bool,
     internal: bool,
+    /// Read from a walk and something would change: read the item again.
+    recheck: bool,
 }
+
+/// How current an item's read is: just now (a webhook's refresh), or a page
+/// of the board walk, which may be older than changes applied since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Fresh,
+    Walk,
+}
+
+/// What applying an item did: the ticket, the event kind and the changed
+/// fields (`None`: nothing).
+type Applied = Option<(ticket::Model, TicketEventKind, Vec<String>)>;
 
 impl CommentsMerged {
     fn saw(&mut self, v: Visibility) {
@@ -104,10 +119,14 @@ impl TicketService {
     async fn apply_page(&self, items: Vec<MondayItem>) -> Result<(u64, u64), TicketError> {
         let (mut created, mut updated) = (0, 0);
         for item in items {
-            match self.apply_item(&item).await? {
+            let (applied, recheck) = self.apply_read(&item, Read::Walk).await?;
+            match applied {
                 Some((_, TicketEventKind::Created, _)) => created += 1,
                 Some(_) => updated += 1,
                 None => {}
+            }
+            if recheck {
+                self.refresh_item(&item.id).await?;
             }
         }
         Ok((created, updated))
@@ -146,12 +165,23 @@ impl TicketService {
         Ok(())
     }
 
-    /// Upserts one item; publishes and returns what changed (`None`: nothing).
+    /// Upserts one item read just now; publishes and returns what changed
+    /// (`None`: nothing).
     pub async fn apply_item(
         &self,
         item: &MondayItem,
     ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
-        let applied = self.apply_item_steps(item).await;
+        Ok(self.apply_read(item, Read::Fresh).await?.0)
+    }
+
+    /// `apply_item` for a read of either kind; `true` beside the answer when
+    /// the item's comments must be read again before they change.
+    async fn apply_read(
+        &self,
+        item: &MondayItem,
+        read: Read,
+    ) -> Result<(Applied, bool), TicketError> {
+        let applied = self.apply_item_steps(item, read).await;
         if applied.is_err() {
             // Some of its writes may have committed before the failure, with
             // no event to say so; cached answers must not outlive them.
@@ -163,7 +193,8 @@ impl TicketService {
     async fn apply_item_steps(
         &self,
         item: &MondayItem,
-    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
+        read: Read,
+    ) -> Result<(Applied, bool), TicketError> {
         let board = self.board().await?;
         let f = board.read(item);
         let existing = match tickets::find_by_item(&self.db, &item.id).await? {
@@ -176,9 +207,9 @@ impl TicketService {
         let result = match existing {
             // Our own item whose creation we never recorded (a crash between
             // Monday's create and our commit): link it.
-            Some(t) if t.monday_item_id.is_none() => self.merge_item(t, item, &f).await?,
+            Some(t) if t.monday_item_id.is_none() => self.merge_item(t, item, &f, read).await?,
             Some(t) if t.monday_item_id.as_deref() == Some(&item.id) => {
-                self.merge_item(t, item, &f).await?
+                self.merge_item(t, item, &f, read).await?
             }
             // A copy of another ticket's item (Monday's "duplicate" copies the
             // Ticket ID column): a ticket of its own, never a takeover.
@@ -186,9 +217,9 @@ impl TicketService {
             None => self.insert_from_item(item, &f, true).await?,
         };
         // A ticket first seen now brings its history: nothing to announce.
-        let fresh = matches!(result, Some((_, TicketEventKind::Created, _)));
+        let first_seen = matches!(result, Some((_, TicketEventKind::Created, _)));
         let merged = self
-            .merge_comments(item, result.as_ref().map(|r| &r.0), fresh)
+            .merge_comments(item, result.as_ref().map(|r| &r.0), first_seen, read)
             .await?;
         let mut out = result;
         if let Some((_, _, changed)) = &mut out
@@ -218,7 +249,7 @@ impl TicketService {
                 out.get_or_insert((t, TicketEventKind::Commented, changed));
             }
         }
-        Ok(out)
+        Ok((out, merged.recheck))
     }
 
     /// `key_free`: the item's Ticket ID is not any local ticket's id, so the
@@ -267,7 +298,8 @@ impl TicketService {
         t: ticket::Model,
         item: &MondayItem,
         f: &ItemFields,
-    ) -> Result<Option<(ticket::Model, TicketEventKind, Vec<String>)>, TicketError> {
+        read: Read,
+    ) -> Result<Applied, TicketError> {
         // Fields we changed and have not delivered yet are ours to keep: the
         // item still shows the old value until the outbox catches up.
         let pending = self.pending_fields(t.id).await?;
@@ -316,10 +348,13 @@ impl TicketService {
         }
         row.updated_at = Set(parse_time(item.updated_at.as_deref()).unwrap_or_else(Utc::now));
         changed.push("updatedAt");
-        // Staff moved the ticket in Monday: the client hears of it by email.
+        // Staff moved the ticket in Monday: the client hears of it by email,
+        // when the read is known to be current (a page of the board walk may
+        // be older than the ticket's last change).
         let txn = self.db.begin().await?;
         let t = tickets::update(&txn, row).await?;
-        if changed.contains(&"status")
+        if read == Read::Fresh
+            && changed.contains(&"status")
             && let Some(s) = f.status
         {
             self.notify_status(&txn, &t, s).await?;
@@ -358,13 +393,17 @@ impl TicketService {
     /// are matched to the local comment, not duplicated.
     ///
     /// A public reply by staff, new or newly public, is mailed to the client
-    /// unless `fresh` (the ticket itself is new here) or it is older than a
+    /// unless `first_seen` (the ticket itself is new here) or it is older than a
     /// day (a backfill, not news).
+    ///
+    /// From a walk's page, which may be older than the comments here, nothing
+    /// is written: a needed change is reported (`recheck`) for a fresh read.
     async fn merge_comments(
         &self,
         item: &MondayItem,
         t: Option<&ticket::Model>,
-        fresh: bool,
+        first_seen: bool,
+        read: Read,
     ) -> Result<CommentsMerged, TicketError> {
         let mut merged = CommentsMerged::default();
         let t = match t {
@@ -385,6 +424,10 @@ impl TicketService {
                 .and_then(|p| classified.get(p).copied());
             classified.insert(&u.id, self.markers.in_thread(parent, &u.text));
         }
+        if read == Read::Walk && !first_seen && self.comments_differ(&existing, item, &classified) {
+            merged.recheck = true;
+            return Ok(merged);
+        }
         for u in &item.updates {
             let visibility = classified[u.id.as_str()];
             if let Some(c) = existing
@@ -392,8 +435,7 @@ impl TicketService {
                 .find(|c| c.monday_update_id.as_deref() == Some(&u.id))
             {
                 let was = Visibility::from_code(&c.visibility);
-                let edited = u.text.trim() != c.body.trim()
-                    && u.text.trim() != update_text(&self.markers, c).trim();
+                let edited = self.edited(u, c);
                 if !edited && was == visibility {
                     continue;
                 }
@@ -405,8 +447,8 @@ impl TicketService {
                 let txn = self.db.begin().await?;
                 let c = tickets::update_comment(&txn, row).await?;
                 let shown = was == Visibility::Internal && visibility == Visibility::Public;
-                if shown && c.author_kind == "STAFF" && !fresh && recent(c.created_at) {
-                    self.notify_reply(&txn, &t, &c.body).await?;
+                if shown && c.author_kind == "STAFF" && !first_seen && recent(c.created_at) {
+                    self.notify_reply(&txn, &t, &c).await?;
                 }
                 txn.commit().await?;
                 merged.saw(was);
@@ -440,9 +482,19 @@ impl TicketService {
                     created_at: Set(parse_time(u.created_at.as_deref()).unwrap_or_else(Utc::now)),
                 },
             )
-            .await?;
-            if visibility == Visibility::Public && !fresh && recent(c.created_at) {
-                self.notify_reply(&txn, &t, &c.body).await?;
+            .await;
+            let c = match c {
+                Ok(c) => c,
+                // Another replica applying the same event stored it first;
+                // its merge announces it.
+                Err(e) if crate::db::is_unique_violation(&e) => {
+                    txn.rollback().await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if visibility == Visibility::Public && !first_seen && recent(c.created_at) {
+                self.notify_reply(&txn, &t, &c).await?;
             }
             txn.commit().await?;
             merged.saw(visibility);
@@ -462,6 +514,39 @@ impl TicketService {
             }
         }
         Ok(merged)
+    }
+
+    /// Whether Monday's text of `u` differs from what we hold of it (ours are
+    /// posted with the author in front).
+    fn edited(&self, u: &ItemUpdate, c: &ticket_comment::Model) -> bool {
+        u.text.trim() != c.body.trim() && u.text.trim() != update_text(&self.markers, c).trim()
+    }
+
+    /// Whether merging `item` would change the comments at all.
+    fn comments_differ(
+        &self,
+        existing: &[ticket_comment::Model],
+        item: &MondayItem,
+        classified: &HashMap<&str, Visibility>,
+    ) -> bool {
+        let changed_or_new = item.updates.iter().any(|u| {
+            match existing
+                .iter()
+                .find(|c| c.monday_update_id.as_deref() == Some(&u.id))
+            {
+                None => true,
+                Some(c) => {
+                    Visibility::from_code(&c.visibility) != classified[u.id.as_str()]
+                        || self.edited(u, c)
+                }
+            }
+        });
+        changed_or_new
+            || existing.iter().any(|c| {
+                c.monday_update_id
+                    .as_deref()
+                    .is_some_and(|id| !classified.contains_key(id))
+            })
     }
 
     /// The comments among `candidates` whose updates are really gone from

@@ -14,6 +14,8 @@ pub struct Model {
     pub kind: String,
     /// What to tell: the reply's text, or the new status's label.
     pub detail: String,
+    /// For a reply: its comment, read again when the mail is sent.
+    pub comment_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
     /// The outbox entry mailing it, while `claimed_until` is ahead.

@@ -10,19 +10,26 @@ use uuid::Uuid;
 
 use crate::db::entities::{client, ticket_notification as entity};
 
+/// A change to tell: what it is, and for a reply its comment.
+pub struct NewNotification<'a> {
+    pub client_id: Uuid,
+    pub ticket_id: Uuid,
+    pub kind: &'a str,
+    pub detail: &'a str,
+    pub comment_id: Option<Uuid>,
+}
+
 pub async fn record(
     db: &impl ConnectionTrait,
-    client_id: Uuid,
-    ticket_id: Uuid,
-    kind: &str,
-    detail: &str,
+    n: NewNotification<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     entity::Entity::insert(entity::ActiveModel {
-        client_id: Set(client_id),
-        ticket_id: Set(ticket_id),
-        kind: Set(kind.to_owned()),
-        detail: Set(detail.to_owned()),
+        client_id: Set(n.client_id),
+        ticket_id: Set(n.ticket_id),
+        kind: Set(n.kind.to_owned()),
+        detail: Set(n.detail.to_owned()),
+        comment_id: Set(n.comment_id),
         created_at: Set(now),
         sent_at: Set(None),
         claimed_by: Set(None),
@@ -109,4 +116,13 @@ pub async fn set_opt_in(
         .exec(db)
         .await?;
     client::Entity::find_by_id(client_id).one(db).await
+}
+
+/// Drops changes mailed before `before`: the mail has their text now.
+pub async fn prune_sent(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(entity::Entity::delete_many()
+        .filter(entity::Column::SentAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

@@ -24,7 +24,7 @@ use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{clients, tickets};
 use crate::error::AppError;
 use crate::ids::parse_uuid;
-use crate::notify::{self, Notifier};
+use crate::notify::{self, NewNotification, Notifier};
 use crate::outbox::Outbox;
 use crate::upstream::monday::MondayClient;
 
@@ -165,16 +165,19 @@ impl TicketService {
         &self,
         txn: &impl sea_orm::ConnectionTrait,
         t: &ticket::Model,
-        text: &str,
+        comment: &ticket_comment::Model,
     ) -> Result<(), sea_orm::DbErr> {
-        match t.client_id {
-            Some(c) => {
-                self.notifier
-                    .record(txn, c, t.id, notify::REPLY, text)
-                    .await
-            }
-            None => Ok(()),
-        }
+        let Some(client_id) = t.client_id else {
+            return Ok(());
+        };
+        let n = NewNotification {
+            client_id,
+            ticket_id: t.id,
+            kind: notify::REPLY,
+            detail: &comment.body,
+            comment_id: Some(comment.id),
+        };
+        self.notifier.record(txn, n).await
     }
 
     /// The same, for a new status set by staff.
@@ -184,14 +187,17 @@ impl TicketService {
         t: &ticket::Model,
         status: TicketStatus,
     ) -> Result<(), sea_orm::DbErr> {
-        match t.client_id {
-            Some(c) => {
-                self.notifier
-                    .record(txn, c, t.id, notify::STATUS, status.label())
-                    .await
-            }
-            None => Ok(()),
-        }
+        let Some(client_id) = t.client_id else {
+            return Ok(());
+        };
+        let n = NewNotification {
+            client_id,
+            ticket_id: t.id,
+            kind: notify::STATUS,
+            detail: status.label(),
+            comment_id: None,
+        };
+        self.notifier.record(txn, n).await
     }
 
     /// Announces a committed change: cached answers that include the ticket
@@ -512,7 +518,7 @@ impl TicketService {
             )
             .await?;
         if author.kind == "STAFF" && visibility == Visibility::Public {
-            self.notify_reply(&txn, &ticket, &comment.body).await?;
+            self.notify_reply(&txn, &ticket, &comment).await?;
         }
         txn.commit().await?;
         self.outbox.wake();

@@ -142,6 +142,42 @@ async fn a_burst_of_staff_changes_reaches_the_client_as_one_email() {
 }
 
 #[tokio::test]
+async fn a_reply_made_internal_or_deleted_before_the_mail_goes_is_left_out() {
+    let (app, sink) = mailing_app("3").await;
+    let (admin, _, id, _, item) = client_with_ticket(&app, &sink, "eve@example.com").await;
+    let monday = app.sandbox().monday();
+    let hidden = monday
+        .staff_comment(item, None, "We will refund you twice.")
+        .unwrap();
+    let deleted = monday
+        .staff_comment(item, None, "Wrong ticket, sorry.")
+        .unwrap();
+    monday
+        .staff_comment(item, None, "Your refund is on its way.")
+        .unwrap();
+    // Within the window: one reply becomes a note, another is deleted.
+    monday
+        .staff_edit_update(hidden, "[internal] We will refund you twice.")
+        .unwrap();
+    monday.staff_delete_update(deleted).unwrap();
+    eventually("the note and the deletion applied", || async {
+        let t = data(app.ticket(&admin, &id).await);
+        let c = t["ticket"]["comments"].as_array()?.clone();
+        let note = c.iter().any(|c| c["visibility"] == "INTERNAL");
+        (note && c.len() == 2).then_some(())
+    })
+    .await;
+    let mail = sink.next(Duration::from_secs(20)).await.expect("the email");
+    let body = mail.body();
+    assert!(body.contains("Your refund is on its way."), "{body}");
+    assert!(!body.contains("twice"), "a note was mailed: {body}");
+    assert!(
+        !body.contains("Wrong ticket"),
+        "a deleted reply was mailed: {body}"
+    );
+}
+
+#[tokio::test]
 async fn clients_turn_emails_off_in_the_portal_or_with_one_click() {
     let (app, sink) = mailing_app("1").await;
     let (admin, token, id, _, _) = client_with_ticket(&app, &sink, "lin@example.com").await;

@@ -5,6 +5,7 @@ use url::Url;
 
 use super::ConfigError;
 use super::env::{Env, parse_url};
+use super::network::IpRange;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -14,6 +15,9 @@ pub struct ServerConfig {
     pub public_url: Url,
     /// Browser origins allowed by CORS; `*` allows any.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the caller
+    /// (`TRUSTED_PROXIES`); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl ServerConfig {
@@ -42,11 +46,27 @@ impl ServerConfig {
                 ));
             }
         }
+        let mut trusted_proxies = Vec::new();
+        for r in env
+            .get("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            trusted_proxies.push(IpRange::parse(r).ok_or_else(|| {
+                ConfigError::new(
+                    "TRUSTED_PROXIES",
+                    format!("expected addresses or ranges such as 10.0.0.0/8, got {r:?}"),
+                )
+            })?);
+        }
         Ok(Self {
             host,
             port,
             public_url,
             allowed_origins,
+            trusted_proxies,
         })
     }
 

@@ -289,3 +289,20 @@ fn notification_settings_are_bounded() {
         assert_eq!(cfg(&[(var, bad)]).unwrap_err().var, var, "{var}={bad}");
     }
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_ranges() {
+    let c = cfg(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).expect("proxies");
+    assert_eq!(c.server.trusted_proxies.len(), 2);
+    assert!(
+        cfg(&[])
+            .expect("defaults")
+            .server
+            .trusted_proxies
+            .is_empty()
+    );
+    assert_eq!(
+        cfg(&[("TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err().var,
+        "TRUSTED_PROXIES"
+    );
+}

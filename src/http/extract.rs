@@ -15,7 +15,11 @@ use crate::state::AppState;
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = Infallible;
 
+    /// The address a trusted proxy forwarded, else the peer's.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(f) = parts.extensions.get::<super::forwarded::ForwardedFor>() {
+            return Ok(ClientIp(Some(f.0)));
+        }
         Ok(ClientIp(
             parts
                 .extensions

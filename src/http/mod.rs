@@ -5,12 +5,14 @@
 pub mod api;
 mod dashboard;
 pub mod extract;
+pub mod forwarded;
 pub mod graphql;
 mod health;
 pub mod notifications;
 pub mod pipeline;
 pub mod webhooks;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -41,6 +43,7 @@ pub struct HttpState {
 /// The shared routes, plus each domain module's own.
 pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>) -> Router {
     let cors = cors(&app.config.server);
+    let proxies = Arc::new(app.config.server.trusted_proxies.clone());
     let base = Router::new()
         .route("/", get(health::health))
         .route("/health", get(health::health))
@@ -55,6 +58,10 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
         .fold(base, Router::merge)
         .fallback(not_found)
         .with_state(HttpState { app, schema })
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            forwarded::client_address,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

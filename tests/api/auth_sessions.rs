@@ -244,3 +244,50 @@ async fn websocket_connection_init_carries_the_token() {
         "{answer:?}"
     );
 }
+
+/// Logs in as `user` through a proxy that says the caller is `forwarded`.
+async fn login_via(app: &crate::helpers::TestApp, forwarded: &str, user: &str, pw: &str) -> Value {
+    let forwarded = forwarded.to_owned();
+    app.graphql_with(
+        include_str!("operations/auth/login.graphql"),
+        json!({ "username": user, "password": pw }),
+        move |r| r.header("x-forwarded-for", forwarded),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_ip_throttle_counts_each_forwarded_caller() {
+    let app = auth_app(&[
+        ("LOGIN_MAX_FAILURES_PER_IP", "3"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    for user in ["a", "b", "c"] {
+        let body = login_via(&app, "203.0.113.1", user, "wrong-password").await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let body = login_via(&app, "203.0.113.1", ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+    // Another caller behind the same proxy is not held back.
+    let body = login_via(&app, "203.0.113.2", ADMIN_USER, ADMIN_PASSWORD).await;
+    assert!(body["data"]["login"]["token"].is_string(), "{body}");
+    // Writing one's own header in front changes nothing: the proxy appends.
+    let body = login_via(&app, "203.0.113.2, 203.0.113.1", ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+}
+
+#[tokio::test]
+async fn from_an_untrusted_peer_x_forwarded_for_is_ignored() {
+    let app = auth_app(&[("LOGIN_MAX_FAILURES_PER_IP", "3")]).await;
+    for (user, ip) in [
+        ("a", "198.51.100.1"),
+        ("b", "198.51.100.2"),
+        ("c", "198.51.100.3"),
+    ] {
+        let body = login_via(&app, ip, user, "wrong-password").await;
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let body = login_via(&app, "198.51.100.4", ADMIN_USER, ADMIN_PASSWORD).await;
+    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+}

@@ -508,7 +508,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     bridgeboard::tls::install_crypto_provider();
     if let Some(target) = &args.seed_only {
-        let url = if target.starts_with("postgres://") {
+        let url = if target.starts_with("postgres") {
             target.clone()
         } else {
             format!("sqlite://{target}?mode=rwc")

@@ -196,11 +196,16 @@ impl NotifyService {
             .map_err(|_| Failure::Permanent(format!("{:?} is not a client id", entry.subject())))?;
         let now = Utc::now();
         let rows = notifications::claim(&self.db, client_id, entry.id(), now, now + CLAIM).await?;
+        if rows.is_empty() {
+            // An earlier entry of the same burst mailed them all.
+            let txn = self.db.begin().await?;
+            entry.complete(&txn).await?;
+            txn.commit().await?;
+            return Ok(());
+        }
         let client = clients::find_by_id(&self.db, client_id).await?;
         let changes = match &client {
-            Some(c) if c.notify_email && !rows.is_empty() => {
-                self.still_theirs(client_id, rows).await?
-            }
+            Some(c) if c.notify_email => self.still_theirs(client_id, rows).await?,
             _ => Vec::new(),
         };
         if let (Some(client), Some((first, _))) = (&client, changes.first()) {
@@ -222,13 +227,14 @@ impl NotifyService {
             }
             tracing::info!(changes = changes.len(), "notification mailed");
         }
+        // Once per mail, not per entry: most entries of a burst find nothing.
+        notifications::prune_sent(&self.db, now - KEEP_SENT).await?;
         // Mailed, or nothing to mail (opted out, tickets gone): either way
         // these changes are done with.
         let txn = self.db.begin().await?;
         notifications::mark_sent(&txn, entry.id(), Utc::now()).await?;
         entry.complete(&txn).await?;
         txn.commit().await?;
-        notifications::prune_sent(&self.db, Utc::now() - KEEP_SENT).await?;
         Ok(())
     }
 

@@ -3,18 +3,17 @@
 //! out (they hold clients' text); the subject says what an entry is about.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::db::entities::outbox as entity;
 use crate::db::repo::outbox as repo;
 
+/// The outbox as staff look at it; each part is read only when asked for
+/// (the overview wants the backlog alone).
 pub struct Status {
-    /// Entries waiting for delivery.
-    pub backlog: u64,
-    /// Waiting entries that failed at least once, the longest waiting first.
-    pub retrying: Vec<Entry>,
-    /// Entries refused for good, newest first.
-    pub refused: Vec<Entry>,
+    db: DatabaseConnection,
+    /// Most entries per list.
+    limit: u64,
 }
 
 pub struct Entry {
@@ -43,19 +42,25 @@ impl From<entity::Model> for Entry {
     }
 }
 
-/// The backlog, and up to `limit` entries of each list.
-pub async fn status(db: &impl ConnectionTrait, limit: u64) -> Result<Status, DbErr> {
-    Ok(Status {
-        backlog: repo::backlog(db).await?,
-        retrying: repo::retrying(db, limit)
-            .await?
-            .into_iter()
-            .map(Entry::from)
-            .collect(),
-        refused: repo::refused(db, limit)
-            .await?
-            .into_iter()
-            .map(Entry::from)
-            .collect(),
-    })
+impl Status {
+    pub fn new(db: DatabaseConnection, limit: u64) -> Self {
+        Self { db, limit }
+    }
+
+    /// Entries waiting for delivery.
+    pub async fn backlog(&self) -> Result<u64, DbErr> {
+        repo::backlog(&self.db).await
+    }
+
+    /// Waiting entries that failed at least once, the longest waiting first.
+    pub async fn retrying(&self) -> Result<Vec<Entry>, DbErr> {
+        let rows = repo::retrying(&self.db, self.limit).await?;
+        Ok(rows.into_iter().map(Entry::from).collect())
+    }
+
+    /// Entries refused for good, newest first.
+    pub async fn refused(&self) -> Result<Vec<Entry>, DbErr> {
+        let rows = repo::refused(&self.db, self.limit).await?;
+        Ok(rows.into_iter().map(Entry::from).collect())
+    }
 }

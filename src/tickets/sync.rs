@@ -21,6 +21,7 @@ use super::visibility::Visibility;
 use crate::changes::{Change as Changed, Scope, TicketEventKind};
 use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{outbox, tickets};
+use crate::notify;
 use crate::upstream::monday::MondayItem;
 use crate::upstream::monday::item::ItemUpdate;
 
@@ -357,7 +358,8 @@ impl TicketService {
             && changed.contains(&"status")
             && let Some(s) = f.status
         {
-            self.notify_status(&txn, &t, s).await?;
+            self.notify(&txn, &t, notify::STATUS, s.label(), None)
+                .await?;
         }
         txn.commit().await?;
         Ok(Some((
@@ -448,7 +450,8 @@ impl TicketService {
                 let c = tickets::update_comment(&txn, row).await?;
                 let shown = was == Visibility::Internal && visibility == Visibility::Public;
                 if shown && c.author_kind == "STAFF" && !first_seen && recent(c.created_at) {
-                    self.notify_reply(&txn, &t, &c).await?;
+                    self.notify(&txn, &t, notify::REPLY, &c.body, Some(c.id))
+                        .await?;
                 }
                 txn.commit().await?;
                 merged.saw(was);
@@ -494,7 +497,8 @@ impl TicketService {
                 Err(e) => return Err(e.into()),
             };
             if visibility == Visibility::Public && !first_seen && recent(c.created_at) {
-                self.notify_reply(&txn, &t, &c).await?;
+                self.notify(&txn, &t, notify::REPLY, &c.body, Some(c.id))
+                    .await?;
             }
             txn.commit().await?;
             merged.saw(visibility);

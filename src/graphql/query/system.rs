@@ -61,9 +61,9 @@ impl SystemQuery {
     ) -> Result<OutboxStatus> {
         let state = app_state(ctx)?;
         let limit = page_size(Some(first.unwrap_or(20)))?;
-        let status = crate::outbox::status::status(&state.db, limit)
-            .await
-            .map_err(crate::error::AppError::from)?;
-        Ok(status.into())
+        Ok(OutboxStatus(crate::outbox::status::Status::new(
+            state.db.clone(),
+            limit,
+        )))
     }
 }

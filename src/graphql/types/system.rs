@@ -1,7 +1,9 @@
 //! Types for liveness and the heartbeat subscription.
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+
+use crate::error::AppError;
 
 #[derive(SimpleObject)]
 pub struct Health {
@@ -74,15 +76,27 @@ impl UpstreamConnection {
     }
 }
 
+pub struct OutboxStatus(pub crate::outbox::status::Status);
+
 /// The outbox: what waits for delivery to the upstreams.
-#[derive(SimpleObject)]
-pub struct OutboxStatus {
+#[Object]
+impl OutboxStatus {
     /// Entries waiting for delivery.
-    pub backlog: u64,
+    async fn backlog(&self) -> Result<u64, AppError> {
+        Ok(self.0.backlog().await?)
+    }
+
     /// Waiting entries that failed at least once, the longest waiting first.
-    pub retrying: Vec<OutboxEntry>,
+    async fn retrying(&self) -> Result<Vec<OutboxEntry>, AppError> {
+        let rows = self.0.retrying().await?;
+        Ok(rows.into_iter().map(OutboxEntry::from).collect())
+    }
+
     /// Entries the upstream refused for good (not retried), newest first.
-    pub refused: Vec<OutboxEntry>,
+    async fn refused(&self) -> Result<Vec<OutboxEntry>, AppError> {
+        let rows = self.0.refused().await?;
+        Ok(rows.into_iter().map(OutboxEntry::from).collect())
+    }
 }
 
 #[derive(SimpleObject)]
@@ -98,16 +112,6 @@ pub struct OutboxEntry {
     /// When it is tried next; null once refused.
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub refused_at: Option<DateTime<Utc>>,
-}
-
-impl From<crate::outbox::status::Status> for OutboxStatus {
-    fn from(s: crate::outbox::status::Status) -> Self {
-        Self {
-            backlog: s.backlog,
-            retrying: s.retrying.into_iter().map(OutboxEntry::from).collect(),
-            refused: s.refused.into_iter().map(OutboxEntry::from).collect(),
-        }
-    }
 }
 
 impl From<crate::outbox::status::Entry> for OutboxEntry {

@@ -159,13 +159,16 @@ impl TicketService {
         Ok(bound)
     }
 
-    /// Records, in `txn`, that the ticket's client should hear of a public
-    /// reply by staff.
-    pub(super) async fn notify_reply(
+    /// Records, in `txn`, that the ticket's client should hear of a change
+    /// by staff (`notify::REPLY` with its comment, `notify::STATUS`); a
+    /// ticket without a client has no one to tell.
+    pub(super) async fn notify(
         &self,
         txn: &impl sea_orm::ConnectionTrait,
         t: &ticket::Model,
-        comment: &ticket_comment::Model,
+        kind: &str,
+        detail: &str,
+        comment_id: Option<Uuid>,
     ) -> Result<(), sea_orm::DbErr> {
         let Some(client_id) = t.client_id else {
             return Ok(());
@@ -173,29 +176,9 @@ impl TicketService {
         let n = NewNotification {
             client_id,
             ticket_id: t.id,
-            kind: notify::REPLY,
-            detail: &comment.body,
-            comment_id: Some(comment.id),
-        };
-        self.notifier.record(txn, n).await
-    }
-
-    /// The same, for a new status set by staff.
-    pub(super) async fn notify_status(
-        &self,
-        txn: &impl sea_orm::ConnectionTrait,
-        t: &ticket::Model,
-        status: TicketStatus,
-    ) -> Result<(), sea_orm::DbErr> {
-        let Some(client_id) = t.client_id else {
-            return Ok(());
-        };
-        let n = NewNotification {
-            client_id,
-            ticket_id: t.id,
-            kind: notify::STATUS,
-            detail: status.label(),
-            comment_id: None,
+            kind,
+            detail,
+            comment_id,
         };
         self.notifier.record(txn, n).await
     }
@@ -473,7 +456,8 @@ impl TicketService {
             .enqueue(&txn, KIND_UPDATE_ITEM, &updated.id.to_string(), &payload)
             .await?;
         if by_staff && let Some(s) = sent.status {
-            self.notify_status(&txn, &updated, s).await?;
+            self.notify(&txn, &updated, notify::STATUS, s.label(), None)
+                .await?;
         }
         txn.commit().await?;
         self.outbox.wake();
@@ -518,7 +502,14 @@ impl TicketService {
             )
             .await?;
         if author.kind == "STAFF" && visibility == Visibility::Public {
-            self.notify_reply(&txn, &ticket, &comment).await?;
+            self.notify(
+                &txn,
+                &ticket,
+                notify::REPLY,
+                &comment.body,
+                Some(comment.id),
+            )
+            .await?;
         }
         txn.commit().await?;
         self.outbox.wake();

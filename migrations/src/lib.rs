@@ -22,6 +22,7 @@ mod m20261206_000070_outbox_liveness;
 mod m20261207_000071_lead_values_unbound;
 mod m20261208_000072_comment_visibility;
 mod m20261208_000073_client_notifications;
+mod m20261209_000074_ticket_attachments;
 mod versioned;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000071_lead_values_unbound::Migration),
             Box::new(m20261208_000072_comment_visibility::Migration),
             Box::new(m20261208_000073_client_notifications::Migration),
+            Box::new(m20261209_000074_ticket_attachments::Migration),
         ]
     }
 }

@@ -33,6 +33,31 @@ impl JwtKeys {
     }
 }
 
+/// A token for one purpose (its audience), signed with the session key.
+/// The audience keeps it from passing for a session, or for another
+/// purpose's token.
+pub fn sign_for<C: serde::Serialize>(keys: &JwtKeys, claims: &C) -> Option<String> {
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    jsonwebtoken::encode(&header, claims, &keys.encoding).ok()
+}
+
+/// The claims of a valid, unexpired token for `audience`.
+pub fn verify_for<C: serde::de::DeserializeOwned>(
+    keys: &JwtKeys,
+    token: &str,
+    audience: &str,
+) -> Option<C> {
+    if token.is_empty() || token.len() > 2048 {
+        return None;
+    }
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+    jsonwebtoken::decode::<C>(token, &keys.decoding, &validation)
+        .ok()
+        .map(|t| t.claims)
+}
+
 /// `n` bytes from the operating system's CSPRNG, hex encoded.
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];

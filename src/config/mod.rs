@@ -3,6 +3,7 @@
 //! names the variable instead of failing later in a request. Each section
 //! parses itself, beside its type.
 
+mod attachments;
 mod auth;
 mod cache;
 mod env;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 
 use env::Env;
 
+pub use attachments::AttachmentsConfig;
 pub use auth::{AdminConfig, AuthConfig, JwtConfig, StaffSeed};
 pub use cache::CacheConfig;
 pub use graphql::GraphqlConfig;
@@ -62,6 +64,7 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub mail: MailConfig,
     pub notify: NotifyConfig,
+    pub attachments: AttachmentsConfig,
     pub admin: AdminConfig,
     pub auth: AuthConfig,
     pub pipeline: PipelineConfig,
@@ -107,6 +110,7 @@ impl Config {
             jwt: JwtConfig::from_env(&env)?,
             mail: MailConfig::from_env(&env, &server.public_url)?,
             notify: NotifyConfig::from_env(&env)?,
+            attachments: AttachmentsConfig::from_env(&env)?,
             admin: AdminConfig::from_env(&env)?,
             auth: AuthConfig::from_env(&env)?,
             pipeline: PipelineConfig::from_env(&env)?,

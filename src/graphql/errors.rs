@@ -58,7 +58,10 @@ pub fn apply(e: &mut ServerError) {
         // Raised before execution: the document did not parse, failed
         // validation, or exceeded the depth or complexity limits.
         set_code(e, gql_codes::VALIDATION_FAILED);
-    } else if e.message.starts_with("Failed to parse") || e.message.starts_with("Invalid value") {
+    } else if e.message.starts_with("Failed to parse")
+        || e.message.starts_with("Invalid value")
+        || e.message.starts_with("Expected input type")
+    {
         set_code(e, "BAD_USER_INPUT");
     } else {
         tracing::error!(error = %e.message, path = ?e.path, "resolver error without a code");

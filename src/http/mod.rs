@@ -3,6 +3,7 @@
 //! tracing, CORS, panic guard).
 
 pub mod api;
+pub mod attachments;
 mod dashboard;
 pub mod extract;
 pub mod forwarded;

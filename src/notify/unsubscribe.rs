@@ -4,11 +4,10 @@
 //! and a session token from passing for it.
 
 use chrono::{Duration, Utc};
-use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::keys::JwtKeys;
+use crate::auth::keys::{JwtKeys, sign_for, verify_for};
 use crate::error::AppError;
 
 const AUDIENCE: &str = "bridgeboard:unsubscribe";
@@ -32,22 +31,13 @@ pub fn token(keys: &JwtKeys, client_id: Uuid) -> Result<String, AppError> {
         iat: now.timestamp(),
         exp: (now + Duration::days(LIFETIME_DAYS)).timestamp(),
     };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
-        .map_err(AppError::internal)
+    sign_for(keys, &claims).ok_or_else(|| AppError::internal(anyhow::anyhow!("signing failed")))
 }
 
 /// The client a token speaks for.
 pub fn verify(keys: &JwtKeys, token: &str) -> Result<Uuid, AppError> {
     let invalid = || AppError::bad_request("this unsubscribe link is not valid");
-    if token.is_empty() || token.len() > 2048 {
-        return Err(invalid());
-    }
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[AUDIENCE]);
-    validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-    let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
-        .map_err(|_| invalid())?
-        .claims;
+    let claims: Claims = verify_for(keys, token, AUDIENCE).ok_or_else(invalid)?;
     claims.sub.parse().map_err(|_| invalid())
 }
 

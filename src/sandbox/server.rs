@@ -77,6 +77,7 @@ impl Sandbox {
             calendly: Some(calendly.clone()),
             monday_budget: options.monday_complexity_budget,
         };
+        monday.set_public_base(format!("{base_url}/monday/v2"));
         let handle_parts = control::Parts {
             monday: monday.clone(),
             calendly: calendly.clone(),

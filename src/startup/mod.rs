@@ -159,6 +159,9 @@ impl Application {
                     changes: changes.clone(),
                     outbox: outbox.clone(),
                     notifier: notifier.clone(),
+                    attachments: config.attachments.clone(),
+                    keys: keys.clone(),
+                    public_url: config.server.public_url.clone(),
                 }));
                 bind_ticket_board(&service).await?;
                 #[cfg(feature = "sandbox")]

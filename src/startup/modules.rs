@@ -13,12 +13,14 @@ use futures_util::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
 use crate::http::{
-    HttpState, api, notifications as notification_routes, pipeline as pipeline_routes, webhooks,
+    HttpState, api, attachments as attachment_routes, notifications as notification_routes,
+    pipeline as pipeline_routes, webhooks,
 };
 use crate::notify::{KIND_NOTIFY, NotifyService};
 use crate::outbox;
 use crate::pipeline::PipelineService;
 use crate::tickets::TicketService;
+use crate::tickets::attachments::KIND_ADD_FILE;
 use crate::tickets::service::{KIND_CREATE_ITEM, KIND_CREATE_UPDATE, KIND_UPDATE_ITEM};
 use crate::upstream::monday::MondayClient;
 
@@ -54,7 +56,12 @@ impl Module for Tickets {
     }
 
     fn outbox(&self, worker: &mut outbox::Worker) {
-        for kind in [KIND_CREATE_ITEM, KIND_UPDATE_ITEM, KIND_CREATE_UPDATE] {
+        for kind in [
+            KIND_CREATE_ITEM,
+            KIND_UPDATE_ITEM,
+            KIND_CREATE_UPDATE,
+            KIND_ADD_FILE,
+        ] {
             worker.register(kind, self.service.clone());
         }
     }
@@ -81,7 +88,9 @@ impl Module for Tickets {
     }
 
     fn routes(&self) -> Router<HttpState> {
-        Router::new().route("/webhooks/monday", post(webhooks::monday))
+        Router::new()
+            .route("/webhooks/monday", post(webhooks::monday))
+            .merge(attachment_routes::routes())
     }
 }
 

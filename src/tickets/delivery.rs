@@ -8,6 +8,7 @@ use chrono::Utc;
 use sea_orm::{ActiveValue::Set, TransactionTrait};
 use uuid::Uuid;
 
+use super::attachments::KIND_ADD_FILE;
 use super::board::{Change, Field, NewItem};
 use super::error::TicketError;
 use super::model::{SyncState, TicketPriority, TicketStatus};
@@ -15,7 +16,7 @@ use super::service::{KIND_CREATE_ITEM, KIND_CREATE_UPDATE, KIND_UPDATE_ITEM, Tic
 use super::visibility::{Markers, Visibility};
 use crate::changes::{Change as Changed, Scope, TicketEventKind};
 use crate::db::entities::ticket;
-use crate::db::repo::{clients, outbox, tickets};
+use crate::db::repo::{attachments, clients, outbox, tickets};
 use crate::outbox::{Claimed, Failure, Handler};
 
 #[async_trait::async_trait]
@@ -30,6 +31,14 @@ impl Handler for TicketService {
         let Ok(ticket_id) = entry.subject().parse() else {
             return Ok(());
         };
+        if let Some(file) = entry
+            .payload()
+            .get("attachment_id")
+            .and_then(|a| a.as_str())
+            .and_then(|a| a.parse().ok())
+        {
+            attachments::set_state(&self.db, file, SyncState::Failed.code()).await?;
+        }
         self.mark_failed(ticket_id, reason)
             .await
             .map_err(Failure::from)
@@ -52,7 +61,7 @@ impl TicketService {
                     Some(id) => id.clone(),
                     None => self.create_item(&ticket, entry.retried(), &board).await?,
                 };
-                self.finish(entry, ticket, Some(item_id), None).await
+                self.finish(entry, ticket, Some(item_id), None, None).await
             }
             KIND_UPDATE_ITEM => {
                 let item_id = self.item_of(&ticket).await?;
@@ -75,7 +84,7 @@ impl TicketService {
                 self.monday
                     .change_column_values(&board.board_id, &item_id, values)
                     .await?;
-                self.finish(entry, ticket, None, None).await
+                self.finish(entry, ticket, None, None, None).await
             }
             KIND_CREATE_UPDATE => {
                 let item_id = self.item_of(&ticket).await?;
@@ -107,9 +116,10 @@ impl TicketService {
                     Some(id) => id,
                     None => self.monday.create_update(&item_id, &body).await?,
                 };
-                self.finish(entry, ticket, None, Some((comment, update_id)))
+                self.finish(entry, ticket, None, Some((comment, update_id)), None)
                     .await
             }
+            KIND_ADD_FILE => self.deliver_file(entry, &ticket).await,
             other => Err(TicketError::Malformed(format!(
                 "unknown outbox kind {other:?}"
             ))),
@@ -167,13 +177,15 @@ impl TicketService {
             .await?)
     }
 
-    /// Records a delivered entry and what Monday assigned, in one transaction.
-    async fn finish(
+    /// Records a delivered entry and what Monday assigned (an item, a
+    /// comment's update, a file's asset), in one transaction.
+    pub(super) async fn finish(
         &self,
         entry: &Claimed,
         ticket: ticket::Model,
         item_id: Option<String>,
         comment: Option<(crate::db::entities::ticket_comment::Model, String)>,
+        file: Option<(Uuid, String)>,
     ) -> Result<(), TicketError> {
         let txn = self.db.begin().await?;
         if !entry.complete(&txn).await? {
@@ -182,7 +194,10 @@ impl TicketService {
             tracing::warn!("outbox lease lost before delivery was recorded");
             return Ok(());
         }
-        let comment_synced = comment.is_some();
+        let comment_synced = comment.is_some() || file.is_some();
+        if let Some((id, asset)) = &file {
+            attachments::delivered(&txn, *id, asset, SyncState::Synced.code()).await?;
+        }
         if let Some((c, update_id)) = comment {
             let mut row: crate::db::entities::ticket_comment::ActiveModel = c.into();
             row.monday_update_id = Set(Some(update_id));

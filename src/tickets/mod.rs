@@ -2,6 +2,7 @@
 //! carry to Monday through the outbox, and the rules of who sees and changes
 //! what.
 
+pub mod attachments;
 pub mod board;
 pub mod delivery;
 pub mod error;

@@ -219,9 +219,20 @@ impl TicketService {
         };
         // A ticket first seen now brings its history: nothing to announce.
         let first_seen = matches!(result, Some((_, TicketEventKind::Created, _)));
-        let merged = self
+        let mut merged = self
             .merge_comments(item, result.as_ref().map(|r| &r.0), first_seen, read)
             .await?;
+        if !merged.recheck && item.updates.iter().any(|u| !u.assets.is_empty()) {
+            let owner = match &result {
+                Some((t, _, _)) => Some(t.clone()),
+                None => tickets::find_by_item(&self.db, &item.id).await?,
+            };
+            if let Some(t) = owner {
+                for v in self.merge_files(item, &t).await? {
+                    merged.saw(v);
+                }
+            }
+        }
         let mut out = result;
         if let Some((_, _, changed)) = &mut out
             && merged.public

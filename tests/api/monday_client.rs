@@ -295,3 +295,53 @@ async fn setup_board_and_webhooks_from_the_command_line() {
         .collect();
     assert_eq!(ours.len(), board_events, "no duplicates after a re-run");
 }
+
+#[tokio::test]
+async fn a_file_goes_onto_an_update_and_comes_back_through_its_link() {
+    let sandbox = spawn_sandbox(|_| {}).await;
+    let client = client_for(&sandbox, sandbox.monday_token());
+    let item = sandbox.monday().board_item_ids(sandbox.tickets_board_id())[0];
+    let update = client
+        .create_update(&item.to_string(), "the log")
+        .await
+        .expect("update");
+    let file = bridgeboard::upstream::monday::FilePart {
+        name: "app.log".to_owned(),
+        content_type: "text/plain".to_owned(),
+        bytes: bytes::Bytes::from_static(b"line 1\nline 2\n"),
+    };
+    let asset = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.add_file_to_update(&update, &file),
+    )
+    .await
+    .expect("no hang")
+    .expect("asset");
+    let read = client.items_by_ids(vec![item.to_string()]).await.unwrap();
+    let on_update = read[0]
+        .updates
+        .iter()
+        .find(|u| u.id == update)
+        .expect("the update");
+    assert_eq!(on_update.assets.len(), 1);
+    assert_eq!(on_update.assets[0].id, asset);
+    assert_eq!(on_update.assets[0].name, "app.log");
+    assert_eq!(on_update.assets[0].size, 14);
+
+    let link = client.asset_link(&asset).await.unwrap().expect("a link");
+    let got = client
+        .open_link(&link)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), b"line 1\nline 2\n");
+    // The link is signed: tampering with it is refused, as S3 would.
+    let forged = link.replace("signature=", "signature=0");
+    assert!(client.open_link(&forged).await.is_err());
+    assert!(client.asset_link("999").await.unwrap().is_none());
+    // An update that does not exist is Monday's refusal, not a retry.
+    let err = client.add_file_to_update("1", &file).await.unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+}

@@ -20,6 +20,7 @@ pub mod pipeline_run;
 pub mod revoked_token;
 pub mod setting;
 pub mod ticket;
+pub mod ticket_attachment;
 pub mod ticket_comment;
 pub mod ticket_notification;
 pub mod user;

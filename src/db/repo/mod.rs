@@ -1,6 +1,7 @@
 //! Hand-written queries, one module per aggregate.
 
 pub mod api_keys;
+pub mod attachments;
 pub mod audit;
 pub mod calendly;
 pub mod clients;

@@ -207,7 +207,9 @@ pub async fn update_comment(
 }
 
 /// Removes a comment whose Monday update was deleted.
+/// Deletes a comment with its files.
 pub async fn delete_comment(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    super::attachments::delete_for_comment(db, id).await?;
     ticket_comment::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }

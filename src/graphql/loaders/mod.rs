@@ -11,12 +11,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db::entities::{client, ticket_comment};
-use crate::db::repo::tickets;
+use crate::db::repo::{attachments, tickets};
 use crate::error::AppError;
 use crate::state::AppState;
 
 pub struct ClientLoader(pub DatabaseConnection);
 pub struct CommentLoader(pub DatabaseConnection);
+pub struct AttachmentLoader(pub DatabaseConnection);
 
 impl Loader<Uuid> for ClientLoader {
     type Value = client::Model;
@@ -48,12 +49,29 @@ impl Loader<Uuid> for CommentLoader {
     }
 }
 
+impl Loader<Uuid> for AttachmentLoader {
+    type Value = Vec<attachments::Meta>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = attachments::for_comments(&self.0, keys.to_vec())
+            .await
+            .map_err(|e| async_graphql::Error::from(AppError::from(e)))?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for a in rows {
+            out.entry(a.comment_id).or_default().push(a);
+        }
+        Ok(out)
+    }
+}
+
 /// Adds the loaders to one request (or one WebSocket connection). They do
 /// not cache, so nothing read for one caller is served to another later.
 pub fn attach(data: &mut async_graphql::Data, app: &AppState) {
     let db: &DatabaseConnection = &app.db;
     data.insert(DataLoader::new(ClientLoader(db.clone()), tokio::spawn));
     data.insert(DataLoader::new(CommentLoader(db.clone()), tokio::spawn));
+    data.insert(DataLoader::new(AttachmentLoader(db.clone()), tokio::spawn));
     if let Some(p) = &app.pipeline {
         data.insert(DataLoader::new(data::DataLoaders(p.data()), tokio::spawn));
     }

@@ -2,11 +2,12 @@
 //! as PENDING) and reaches Monday through the outbox, so nothing a client
 //! submits is lost while Monday is down. The rules live in `TicketService`.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, Upload};
 
 use crate::auth::RoleGuard;
 use crate::error::AppError;
 use crate::graphql::guard::{actor, app_state};
+use crate::graphql::types::attachments;
 use crate::graphql::types::tickets::{CreateTicketInput, Ticket, TicketComment, UpdateTicketInput};
 use crate::ids::parse_uuid;
 use crate::state::AppState;
@@ -22,7 +23,13 @@ impl TicketMutation {
     /// Opens a ticket. Returned at once with `syncState: PENDING`; it becomes
     /// `SYNCED` when the Monday item exists.
     #[graphql(guard = "RoleGuard::authenticated().write()")]
-    async fn create_ticket(&self, ctx: &Context<'_>, input: CreateTicketInput) -> Result<Ticket> {
+    async fn create_ticket(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTicketInput,
+        #[graphql(desc = "Files to attach (GraphQL multipart request), kept on a first comment.")]
+        attachments: Option<Vec<Upload>>,
+    ) -> Result<Ticket> {
         let client_id = input
             .client_id
             .as_ref()
@@ -33,6 +40,7 @@ impl TicketMutation {
             description: input.description,
             priority: input.priority,
             client_id,
+            files: attachments::read(ctx, attachments)?,
         };
         let t = service(app_state(ctx)?)?
             .create_as(actor(ctx), input)
@@ -71,9 +79,14 @@ impl TicketMutation {
         ticket_id: ID,
         body: String,
         #[graphql(default_with = "Visibility::Public")] visibility: Visibility,
+        #[graphql(
+            desc = "Files to attach (GraphQL multipart request); the body may then be empty."
+        )]
+        attachments: Option<Vec<Upload>>,
     ) -> Result<TicketComment> {
+        let files = attachments::read(ctx, attachments)?;
         let c = service(app_state(ctx)?)?
-            .comment_as(actor(ctx), &ticket_id, &body, visibility)
+            .comment_as(actor(ctx), &ticket_id, &body, visibility, files)
             .await?;
         Ok(c.into())
     }

@@ -1,6 +1,7 @@
 //! GraphQL output and input types, one module per domain.
 
 pub mod api_keys;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendly;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::entities::{ticket, ticket_comment};
 use crate::graphql::loaders::{ClientLoader, CommentLoader};
+use crate::graphql::types::attachments::{self, TicketAttachment};
 use crate::graphql::types::clients::Client;
 use crate::tickets::{
     SyncState, TicketEventKind, TicketPriority, TicketService, TicketStatus, Visibility,
@@ -90,6 +91,21 @@ impl Ticket {
             .map(TicketComment::from)
             .collect())
     }
+
+    /// Every file on the comments the caller sees, oldest first.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<TicketAttachment>> {
+        let who = crate::graphql::guard::identity(ctx);
+        let loader = ctx.data::<DataLoader<CommentLoader>>()?;
+        let comments: Vec<uuid::Uuid> = loader
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| TicketService::comment_visible_to(who, c))
+            .map(|c| c.id)
+            .collect();
+        attachments::of_comments(ctx, &comments).await
+    }
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +115,7 @@ pub enum CommentAuthorKind {
 }
 
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct TicketComment {
     pub id: ID,
     pub body: String,
@@ -108,12 +125,23 @@ pub struct TicketComment {
     pub sync_state: SyncState,
     /// Whether the client sees it (always PUBLIC in a client's answers).
     pub visibility: Visibility,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
+}
+
+#[ComplexObject]
+impl TicketComment {
+    /// Files sent with it.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<TicketAttachment>> {
+        attachments::of_comments(ctx, &[self.uuid]).await
+    }
 }
 
 impl From<ticket_comment::Model> for TicketComment {
     fn from(c: ticket_comment::Model) -> Self {
         Self {
             id: ID(c.id.to_string()),
+            uuid: c.id,
             body: c.body,
             author_name: c.author_name,
             author_kind: if c.author_kind == "CLIENT" {

@@ -7,6 +7,7 @@
 
 mod answer;
 mod media;
+mod multipart;
 pub mod request;
 mod ws;
 
@@ -48,9 +49,21 @@ pub async fn post(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let operations = match request::read_body(&headers, body, limits.max_body_bytes).await {
-        Ok(bytes) => request::parse(&Method::POST, content_type, None, &bytes, limits),
-        Err(refusal) => Err(refusal),
+    let operations = if multipart::is_multipart(content_type) {
+        let files = &app.config.attachments;
+        let limit = multipart::body_limit(limits, files.max_bytes, files.max_files);
+        match request::read_body(&headers, body, limit).await {
+            Ok(bytes) => {
+                let ct = content_type.unwrap_or_default();
+                multipart::parse(ct, bytes, limits, files.max_bytes, files.max_files).await
+            }
+            Err(refusal) => Err(refusal),
+        }
+    } else {
+        match request::read_body(&headers, body, limits.max_body_bytes).await {
+            Ok(bytes) => request::parse(&Method::POST, content_type, None, &bytes, limits),
+            Err(refusal) => Err(refusal),
+        }
     };
     match operations {
         Ok(ops) => serve(&app, &schema, ip, &headers, media, ops, &Method::POST).await,

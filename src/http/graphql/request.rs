@@ -84,7 +84,7 @@ pub fn parse(
     if !is_json(content_type) {
         return Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as `Content-Type: application/json`",
+            "send the request as `Content-Type: application/json` (or multipart/form-data with files)",
         ));
     }
     if body.len() > limits.max_body_bytes {

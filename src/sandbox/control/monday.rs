@@ -184,16 +184,42 @@ struct Comment {
     /// Set to reply in the thread of this update.
     #[serde(default)]
     parent_id: Option<u64>,
+    /// Files attached to the update, as staff drop them into Monday's editor.
+    #[serde(default)]
+    files: Vec<File>,
 }
 
-/// Staff post an update (a comment) on the item, or a reply in a thread.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    name: String,
+    content_type: String,
+    /// The content, base64-encoded.
+    data: String,
+}
+
+/// Staff post an update (a comment) on the item, or a reply in a thread,
+/// with any files; answers the update's id and its files' asset ids.
 async fn comment_item(State(p): S, Path(item): Path<u64>, bytes: Bytes) -> R {
+    use base64::Engine;
     let c: Comment = body(&bytes)?;
-    let update_id = p
+    let mut files = Vec::new();
+    for f in c.files {
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(f.data.as_bytes())
+            .map_err(|_| bad_request("files[].data must be base64"))?;
+        files.push(crate::sandbox::monday::UploadedFile {
+            name: f.name,
+            content_type: f.content_type,
+            bytes: data.into(),
+        });
+    }
+    let (update_id, assets) = p
         .monday
-        .staff_comment(item, c.parent_id, &c.body)
+        .staff_comment_with_files(item, c.parent_id, &c.body, files)
         .map_err(monday_error)?;
-    let body = json!({ "item_id": item, "update_id": update_id });
+    let assets: Vec<String> = assets.iter().map(u64::to_string).collect();
+    let body = json!({ "item_id": item, "update_id": update_id, "asset_ids": assets });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

@@ -65,6 +65,16 @@ struct Body {
 }
 
 pub async fn graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    execute(state, headers, body, super::assets::Uploads::default()).await
+}
+
+/// One request, JSON or (from the file endpoint) with its files beside it.
+pub async fn execute(
+    state: HttpState,
+    headers: HeaderMap,
+    body: Bytes,
+    uploads: super::assets::Uploads,
+) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let sim = &state.sim;
     sim.count_request();
@@ -172,7 +182,8 @@ pub async fn graphql(State(state): State<HttpState>, headers: HeaderMap, body: B
             charge,
             version,
             version_kind,
-        });
+        })
+        .data(uploads);
     if let Some(op) = body.operation_name {
         request = request.operation_name(op);
     }

@@ -336,6 +336,9 @@ impl Store {
         let item = self.item(gone.item_id)?.clone();
         self.updates
             .retain(|u| u.id != id && u.parent_id != Some(id));
+        let updates = &self.updates;
+        self.assets
+            .retain(|a| updates.iter().any(|u| u.id == a.update_id));
         let ch = change(
             &item,
             ChangeKind::UpdateDeleted {

@@ -1,6 +1,7 @@
 //! The smaller object types: `Update` and `Reply`, `Webhook`, `User`, `Account`,
 //! `Complexity` and `Version`, each with the official names and nullability.
 
+use super::assets::AssetObj;
 use async_graphql::{Context, ID, Object};
 
 use super::complexity::Charge;
@@ -48,6 +49,10 @@ impl UpdateObj {
     async fn edited_at(&self) -> DateScalar {
         date(self.0.edited_at)
     }
+    /// The files on this update.
+    async fn assets(&self, ctx: &Context<'_>) -> Option<Vec<Option<AssetObj>>> {
+        Some(files(ctx, self.0.id))
+    }
     /// The thread under this update, oldest first.
     async fn replies(&self, ctx: &Context<'_>) -> Option<Vec<ReplyObj>> {
         Some(
@@ -81,6 +86,10 @@ impl ReplyObj {
     async fn kind(&self) -> &str {
         "text"
     }
+    /// The files on this reply.
+    async fn assets(&self, ctx: &Context<'_>) -> Option<Vec<Option<AssetObj>>> {
+        Some(files(ctx, self.0.id))
+    }
     async fn creator_id(&self) -> Option<String> {
         Some(self.0.creator_id.to_string())
     }
@@ -96,6 +105,14 @@ impl ReplyObj {
     async fn edited_at(&self) -> DateScalar {
         date(self.0.edited_at)
     }
+}
+
+fn files(ctx: &Context<'_>, update_id: u64) -> Vec<Option<AssetObj>> {
+    sim(ctx)
+        .assets_of(update_id)
+        .into_iter()
+        .map(|a| Some(AssetObj(a)))
+        .collect()
 }
 
 /// Monday's `textBody`: the body without its HTML tags.

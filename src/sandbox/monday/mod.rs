@@ -3,6 +3,7 @@
 //! webhooks, shaped exactly like the official schema.
 
 mod activity;
+mod assets;
 mod column_values;
 mod complexity;
 mod cursor;
@@ -33,6 +34,7 @@ use axum::Router;
 use axum::routing::post;
 use tokio::sync::broadcast;
 
+pub use assets::UploadedFile;
 pub use errors::SimError;
 pub use seed::client as seeded_client;
 pub use store::WebhookRec as Webhook;
@@ -149,6 +151,12 @@ pub struct MondaySim {
     leads_board: u64,
     /// For challenges and deliveries; None only if TLS setup failed.
     http: Option<reqwest::Client>,
+    /// Where the simulator is reached (`…/monday/v2`), for asset links.
+    public_base: RwLock<String>,
+    /// Signs assets' `public_url`s.
+    asset_secret: [u8; 32],
+    /// Files served through `public_url`s.
+    downloads: AtomicU64,
 }
 
 /// The simulator behind a resolver (put in the schema's data by `router`).
@@ -184,6 +192,9 @@ impl MondaySim {
             tickets_board,
             leads_board,
             http,
+            public_base: RwLock::new(String::new()),
+            asset_secret: rand::random(),
+            downloads: AtomicU64::new(0),
         })
     }
 
@@ -194,6 +205,16 @@ impl MondaySim {
             .finish();
         Router::new()
             .route("/", post(http::graphql))
+            .route(
+                "/file",
+                post(assets::upload).layer(axum::extract::DefaultBodyLimit::max(
+                    assets::MAX_UPLOAD_BYTES,
+                )),
+            )
+            .route(
+                "/public_assets/{id}/{name}",
+                axum::routing::get(assets::public_download),
+            )
             .with_state(http::HttpState { sim: self, schema })
     }
 
@@ -225,6 +246,15 @@ impl MondaySim {
     }
 
     /// How many API requests arrived since start (any outcome).
+    /// Files served through `public_url`s (tests check our cache with it).
+    pub fn asset_downloads(&self) -> u64 {
+        self.downloads.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_download(&self) {
+        self.downloads.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }

@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, ErrorExtensions, ID, Object};
 
+use super::assets::{AssetObj, FileScalar};
 use super::errors::{SimError, SimResult, gql};
 use super::inputs::{BoardKind, ColumnType, JsonScalar, WebhookEventType};
 use super::misc_types::{UpdateObj, WebhookObj};
@@ -264,6 +265,19 @@ impl MutationRoot {
             .add_update(item_id, parent_id, &body, ME_ID)
             .map_err(gql)?;
         Ok(Some(UpdateObj(update)))
+    }
+
+    /// The file arrives through the multipart file endpoint.
+    async fn add_file_to_update(
+        &self,
+        ctx: &Context<'_>,
+        update_id: ID,
+        file: FileScalar,
+    ) -> SimResult<Option<AssetObj>> {
+        let update_id = parse_id(&update_id)?;
+        let file = file.take(ctx).map_err(gql)?;
+        let asset = sim(ctx).add_file(update_id, file, ME_ID).map_err(gql)?;
+        Ok(Some(AssetObj(asset)))
     }
 
     async fn edit_update(&self, ctx: &Context<'_>, id: ID, body: String) -> SimResult<UpdateObj> {

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 
+use super::assets::AssetObj;
 use super::complexity::Charge;
 use super::errors::{SimResult, gql};
 use super::inputs::{BoardKind, ItemsPageByColumnValuesQuery, State, VersionKind};
@@ -34,6 +35,21 @@ pub struct QueryRoot;
 impl QueryRoot {
     async fn me(&self) -> Option<UserObj> {
         UserObj::find(ME_ID)
+    }
+
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> SimResult<Option<Vec<Option<AssetObj>>>> {
+        let ids = ids.iter().map(parse_id).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(
+            sim(ctx)
+                .assets_by_ids(&ids)
+                .into_iter()
+                .map(|a| Some(AssetObj(a)))
+                .collect(),
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]

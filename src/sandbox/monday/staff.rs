@@ -140,8 +140,8 @@ impl MondaySim {
         parent_id: Option<u64>,
         body: &str,
     ) -> Result<u64, SimError> {
-        self.add_update(Some(item_id), parent_id, body, STAFF_ID)
-            .map(|u| u.id)
+        self.staff_comment_with_files(item_id, parent_id, body, Vec::new())
+            .map(|(id, _)| id)
     }
 
     /// Staff rewrite an update (fires `edit_update`).
@@ -195,7 +195,15 @@ impl MondaySim {
             .updates
             .iter()
             .filter(|u| u.item_id == item_id)
-            .map(|u| json!({"id": u.id.to_string(), "body": u.body, "creator_id": u.creator_id.to_string(), "parent_id": u.parent_id.map(|p| p.to_string())}))
+            .map(|u| {
+                let assets: Vec<Value> = store
+                    .assets
+                    .iter()
+                    .filter(|a| a.update_id == u.id)
+                    .map(|a| json!({"id": a.id.to_string(), "name": a.name, "size": a.bytes.len(), "content_type": a.content_type}))
+                    .collect();
+                json!({"id": u.id.to_string(), "body": u.body, "creator_id": u.creator_id.to_string(), "parent_id": u.parent_id.map(|p| p.to_string()), "assets": assets})
+            })
             .collect();
         Some(json!({
             "id": item.id.to_string(),

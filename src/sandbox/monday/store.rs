@@ -146,6 +146,8 @@ pub struct Store {
     pub boards: Vec<BoardRec>,
     pub items: HashMap<u64, Arc<ItemRec>>,
     pub updates: Vec<UpdateRec>,
+    /// Files on updates and replies.
+    pub assets: Vec<super::assets::AssetRec>,
     pub webhooks: Vec<WebhookRec>,
     /// Activity log entries kept per board.
     pub log_capacity: usize,

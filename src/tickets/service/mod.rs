@@ -13,13 +13,15 @@ use serde_json::json;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
+use super::attachments::{AssetCache, CheckedFile, NewFile};
 use super::board::{BindError, Change, TicketBoard};
 use super::model::{SyncState, TicketPriority, TicketStatus};
 use super::visibility::{Markers, Visibility};
 use crate::auth::clients::ClientService;
+use crate::auth::keys::JwtKeys;
 use crate::auth::{Actor, Identity};
 use crate::changes::{self, ChangeSignal, TicketEvent, TicketEventKind};
-use crate::config::TicketsConfig;
+use crate::config::{AttachmentsConfig, TicketsConfig};
 use crate::db::entities::{ticket, ticket_comment};
 use crate::db::repo::{clients, tickets};
 use crate::error::AppError;
@@ -46,6 +48,12 @@ pub struct TicketService {
     pub(super) cfg: TicketsConfig,
     pub(super) markers: Markers,
     pub(super) notifier: Notifier,
+    pub(super) attachments: AttachmentsConfig,
+    pub(super) asset_cache: AssetCache,
+    /// Signs download links.
+    pub(super) keys: Arc<JwtKeys>,
+    /// Where download links point.
+    pub(super) public_url: url::Url,
     /// One refresh at a time per item, so a read taken before a change is
     /// never applied after a read taken since (a note made internal would
     /// show again until the next change).
@@ -70,6 +78,8 @@ pub struct NewTicket {
     pub priority: TicketPriority,
     /// Staff open tickets on behalf of a client; a client's are its own.
     pub client_id: Option<Uuid>,
+    /// Files sent with it (a screenshot, say): kept on a first comment.
+    pub files: Vec<NewFile>,
 }
 
 /// Which tickets a list asks for; the caller's identity narrows it further.
@@ -95,6 +105,9 @@ pub struct TicketDeps {
     pub changes: Arc<ChangeSignal>,
     pub outbox: Outbox,
     pub notifier: Notifier,
+    pub attachments: AttachmentsConfig,
+    pub keys: Arc<JwtKeys>,
+    pub public_url: url::Url,
 }
 
 impl TicketService {
@@ -109,6 +122,10 @@ impl TicketService {
             outbox: d.outbox,
             markers: Markers::new(d.cfg.internal_markers.clone()),
             notifier: d.notifier,
+            asset_cache: AssetCache::new(d.attachments.cache_bytes),
+            attachments: d.attachments,
+            keys: d.keys,
+            public_url: d.public_url,
             item_locks: std::sync::Mutex::default(),
             cfg: d.cfg,
             synced: AtomicBool::new(false),
@@ -279,6 +296,7 @@ impl TicketService {
     ) -> Result<ticket::Model, AppError> {
         let title = required_text(&input.title, "title", MAX_TITLE)?;
         let description = optional_text(&input.description, "description", MAX_TEXT)?;
+        let files = self.check_files(input.files)?;
         let client_id = match actor.identity {
             Identity::Client { client_id, .. } => *client_id,
             Identity::Anonymous => return Err(sign_in()),
@@ -292,7 +310,11 @@ impl TicketService {
                     .id
             }
         };
-        self.create(client_id, title, description, input.priority)
+        let files = match files.is_empty() {
+            true => None,
+            false => Some((self.author_of(actor.identity).await?, files)),
+        };
+        self.create(client_id, title, description, input.priority, files)
             .await
     }
 
@@ -345,6 +367,7 @@ impl TicketService {
         ticket_id: &str,
         body: &str,
         visibility: Visibility,
+        files: Vec<NewFile>,
     ) -> Result<ticket_comment::Model, AppError> {
         let ticket = self.get_visible(actor.identity, ticket_id).await?;
         if visibility == Visibility::Internal && !actor.identity.is_staff() {
@@ -352,8 +375,19 @@ impl TicketService {
                 "only staff write internal notes".to_owned(),
             ));
         }
-        let body = required_text(body, "body", MAX_TEXT)?;
-        let author = match actor.identity {
+        let files = self.check_files(files)?;
+        let body = if body.trim().is_empty() && !files.is_empty() {
+            attached(&files)
+        } else {
+            required_text(body, "body", MAX_TEXT)?
+        };
+        let author = self.author_of(actor.identity).await?;
+        self.comment(ticket, author, body, visibility, files).await
+    }
+
+    /// How the caller is named beside what they write.
+    async fn author_of(&self, who: &Identity) -> Result<Author, AppError> {
+        Ok(match who {
             Identity::Client {
                 client_id, email, ..
             } => Author {
@@ -372,8 +406,7 @@ impl TicketService {
                 kind: "STAFF",
             },
             Identity::Anonymous => return Err(sign_in()),
-        };
-        self.comment(ticket, author, body, visibility).await
+        })
     }
 
     /// Stores a new ticket for `client_id` and queues its creation on Monday.
@@ -383,6 +416,7 @@ impl TicketService {
         title: String,
         description: String,
         priority: TicketPriority,
+        files: Option<(Author, Vec<CheckedFile>)>,
     ) -> Result<ticket::Model, AppError> {
         let now = Utc::now();
         let id = Uuid::new_v4();
@@ -409,6 +443,13 @@ impl TicketService {
         self.outbox
             .enqueue(&txn, KIND_CREATE_ITEM, &id.to_string(), &json!({}))
             .await?;
+        if let Some((author, files)) = files {
+            let body = attached(&files);
+            let c = self
+                .insert_comment(&txn, &row, author, body, Visibility::Public)
+                .await?;
+            self.insert_files(&txn, &row, c.id, files).await?;
+        }
         txn.commit().await?;
         self.outbox.wake();
         self.publish(TicketEventKind::Created, row.clone(), Vec::new());
@@ -474,34 +515,15 @@ impl TicketService {
         author: Author,
         body: String,
         visibility: Visibility,
+        files: Vec<CheckedFile>,
     ) -> Result<ticket_comment::Model, AppError> {
-        let now = Utc::now();
-        let id = Uuid::new_v4();
+        let by_staff = author.kind == "STAFF";
         let txn = self.db.begin().await?;
-        let comment = tickets::insert_comment(
-            &txn,
-            ticket_comment::ActiveModel {
-                id: Set(id),
-                ticket_id: Set(ticket.id),
-                monday_update_id: Set(None),
-                body: Set(body),
-                author_name: Set(author.name),
-                author_kind: Set(author.kind.to_owned()),
-                sync_state: Set(SyncState::Pending.code().to_owned()),
-                visibility: Set(visibility.code().to_owned()),
-                created_at: Set(now),
-            },
-        )
-        .await?;
-        self.outbox
-            .enqueue(
-                &txn,
-                KIND_CREATE_UPDATE,
-                &ticket.id.to_string(),
-                &json!({ "comment_id": id }),
-            )
+        let comment = self
+            .insert_comment(&txn, &ticket, author, body, visibility)
             .await?;
-        if author.kind == "STAFF" && visibility == Visibility::Public {
+        self.insert_files(&txn, &ticket, comment.id, files).await?;
+        if by_staff && visibility == Visibility::Public {
             self.notify(
                 &txn,
                 &ticket,
@@ -521,6 +543,50 @@ impl TicketService {
         );
         Ok(comment)
     }
+}
+
+impl TicketService {
+    /// Stores a comment of ours and queues it as a Monday update, in `txn`.
+    async fn insert_comment(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        ticket: &ticket::Model,
+        author: Author,
+        body: String,
+        visibility: Visibility,
+    ) -> Result<ticket_comment::Model, sea_orm::DbErr> {
+        let id = Uuid::new_v4();
+        let comment = tickets::insert_comment(
+            txn,
+            ticket_comment::ActiveModel {
+                id: Set(id),
+                ticket_id: Set(ticket.id),
+                monday_update_id: Set(None),
+                body: Set(body),
+                author_name: Set(author.name),
+                author_kind: Set(author.kind.to_owned()),
+                sync_state: Set(SyncState::Pending.code().to_owned()),
+                visibility: Set(visibility.code().to_owned()),
+                created_at: Set(Utc::now()),
+            },
+        )
+        .await?;
+        self.outbox
+            .enqueue(
+                txn,
+                KIND_CREATE_UPDATE,
+                &ticket.id.to_string(),
+                &json!({ "comment_id": id }),
+            )
+            .await?;
+        Ok(comment)
+    }
+}
+
+/// The text of a comment that is only files.
+fn attached(files: &[CheckedFile]) -> String {
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    format!("Attached: {}", names.join(", "))
 }
 
 fn sign_in() -> AppError {

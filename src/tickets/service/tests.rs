@@ -40,6 +40,11 @@ async fn world() -> World {
         clients: s.clients.clone(),
         changes: s.changes.clone(),
         outbox: Outbox::default(),
+        attachments: config.attachments,
+        keys: Arc::new(crate::auth::keys::JwtKeys::from_secret(
+            b"0123456789abcdef0123456789abcdef",
+        )),
+        public_url: config.server.public_url,
     });
     let admin = Identity::Anonymous;
     let mut clients = Vec::new();
@@ -92,6 +97,7 @@ fn new(title: &str) -> NewTicket {
         description: String::new(),
         priority: TicketPriority::Medium,
         client_id: None,
+        files: Vec::new(),
     }
 }
 
@@ -266,6 +272,7 @@ async fn staff_open_tickets_for_an_existing_client_and_comments_name_their_autho
             &id,
             " Thanks! ",
             Visibility::Public,
+            Vec::new(),
         )
         .await
         .unwrap();
@@ -281,6 +288,7 @@ async fn staff_open_tickets_for_an_existing_client_and_comments_name_their_autho
             &id,
             "Synced from CRM",
             Visibility::Public,
+            Vec::new(),
         )
         .await
         .unwrap();
@@ -291,13 +299,25 @@ async fn staff_open_tickets_for_an_existing_client_and_comments_name_their_autho
     // A client cannot write an internal note, even on its own ticket.
     assert!(matches!(
         w.tickets
-            .comment_as(Actor::new(&w.ada, None), &id, "psst", Visibility::Internal)
+            .comment_as(
+                Actor::new(&w.ada, None),
+                &id,
+                "psst",
+                Visibility::Internal,
+                Vec::new()
+            )
             .await,
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
         w.tickets
-            .comment_as(Actor::new(&w.bob, None), &id, "hi", Visibility::Public)
+            .comment_as(
+                Actor::new(&w.bob, None),
+                &id,
+                "hi",
+                Visibility::Public,
+                Vec::new()
+            )
             .await,
         Err(AppError::NotFound(_))
     ));

@@ -39,6 +39,15 @@ impl Default for RetryPolicy {
     }
 }
 
+/// A file sent with an operation through Monday's file endpoint (`/v2/file`),
+/// in the multipart part that fills the operation's `$file` variable.
+#[derive(Clone, Debug)]
+pub struct FilePart {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: bytes::Bytes,
+}
+
 /// The last budget reading Monday gave us.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Budget {
@@ -141,7 +150,7 @@ impl MondayClient {
         &self,
         variables: Q::Variables,
     ) -> Result<Q::ResponseData, MondayError> {
-        self.execute::<Q>(variables, true).await
+        self.execute::<Q>(variables, true, None).await
     }
 
     /// Runs a mutation that must not be sent twice (it creates something).
@@ -152,13 +161,23 @@ impl MondayClient {
         &self,
         variables: Q::Variables,
     ) -> Result<Q::ResponseData, MondayError> {
-        self.execute::<Q>(variables, false).await
+        self.execute::<Q>(variables, false, None).await
+    }
+
+    /// `run_once` for an operation carrying a file (`add_file_to_update`).
+    pub async fn run_with_file<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+        file: &FilePart,
+    ) -> Result<Q::ResponseData, MondayError> {
+        self.execute::<Q>(variables, false, Some(file)).await
     }
 
     async fn execute<Q: GraphQLQuery>(
         &self,
         variables: Q::Variables,
         retry_unavailable: bool,
+        file: Option<&FilePart>,
     ) -> Result<Q::ResponseData, MondayError> {
         let body = serde_json::to_value(Q::build_query(variables))
             .map_err(|e| MondayError::Protocol(e.to_string()))?;
@@ -166,7 +185,7 @@ impl MondayClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let err = match self.send(&body).await {
+            let err = match self.send(&body, file).await {
                 Ok(data) => {
                     return serde_json::from_value(data)
                         .map_err(|e| MondayError::Protocol(format!("response shape: {e}")));
@@ -218,8 +237,8 @@ impl MondayClient {
 
     /// One HTTP exchange, classified and noted in `health`. Returns the
     /// `data` object on success.
-    async fn send(&self, body: &Value) -> Result<Value, MondayError> {
-        let out = self.exchange(body).await;
+    async fn send(&self, body: &Value, file: Option<&FilePart>) -> Result<Value, MondayError> {
+        let out = self.exchange(body, file).await;
         // A request refused on its merits says nothing about the connection.
         match &out {
             Err(e) if !e.answered() => self.health.failed(e),
@@ -228,13 +247,17 @@ impl MondayClient {
         out
     }
 
-    async fn exchange(&self, body: &Value) -> Result<Value, MondayError> {
-        let res = self
-            .http
-            .post(self.url.clone())
+    async fn exchange(&self, body: &Value, file: Option<&FilePart>) -> Result<Value, MondayError> {
+        let request = match file {
+            None => self.http.post(self.url.clone()).json(body),
+            Some(f) => self
+                .http
+                .post(self.file_url())
+                .multipart(file_form(body, f)?),
+        };
+        let res = request
             .header("Authorization", self.token.expose_secret())
             .header("API-Version", &self.version)
-            .json(body)
             .send()
             .await
             .map_err(|e| MondayError::Unavailable(transport_error(&e)))?;
@@ -250,6 +273,65 @@ impl MondayClient {
             .map_err(|e| MondayError::Unavailable(transport_error(&e)))?;
         read_response(status, retry_after, &body)
     }
+}
+
+impl MondayClient {
+    /// Opens a signed asset link. Never with our token: the link is its own
+    /// authorization, and its host is not Monday's API.
+    pub async fn open_link(&self, link: &str) -> Result<reqwest::Response, MondayError> {
+        let url =
+            Url::parse(link).map_err(|e| MondayError::Protocol(format!("asset link: {e}")))?;
+        let res = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| MondayError::Unavailable(transport_error(&e)))?;
+        match res.status() {
+            s if s.is_success() => Ok(res),
+            s if s.is_server_error() => Err(MondayError::Unavailable(format!(
+                "asset link: HTTP {}",
+                s.as_u16()
+            ))),
+            s => Err(MondayError::Protocol(format!(
+                "asset link: HTTP {}",
+                s.as_u16()
+            ))),
+        }
+    }
+
+    /// The file endpoint beside the API's (`…/v2` → `…/v2/file`).
+    fn file_url(&self) -> Url {
+        let mut url = self.url.clone();
+        let path = format!("{}/file", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url
+    }
+}
+
+/// The multipart body Monday's file endpoint reads: the operation's `query`
+/// and `variables`, and the file in `variables[file]`.
+fn file_form(body: &Value, f: &FilePart) -> Result<reqwest::multipart::Form, MondayError> {
+    let part = reqwest::multipart::Part::stream_with_length(
+        reqwest::Body::from(f.bytes.clone()),
+        f.bytes.len() as u64,
+    )
+    .file_name(f.name.clone())
+    .mime_str(&f.content_type)
+    .map_err(|e| MondayError::Protocol(format!("content type: {e}")))?;
+    let query = body
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let variables = body.get("variables").cloned().unwrap_or(Value::Null);
+    // Monday reads the part names literally: `variables[file]`, not
+    // percent-encoded brackets.
+    Ok(reqwest::multipart::Form::new()
+        .percent_encode_noop()
+        .text("query", query)
+        .text("variables", variables.to_string())
+        .part("variables[file]", part))
 }
 
 /// Classifies one HTTP answer from Monday (status, `Retry-After` seconds,

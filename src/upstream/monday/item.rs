@@ -23,6 +23,16 @@ pub struct ItemUpdate {
     pub text: String,
     pub created_at: Option<String>,
     pub author: Option<String>,
+    /// Files attached to it.
+    pub assets: Vec<ItemAsset>,
+}
+
+/// A file on an update.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemAsset {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +72,18 @@ macro_rules! from_board_item {
     ($module:ident) => {
         impl From<$module::BoardItem> for MondayItem {
             fn from(i: $module::BoardItem) -> Self {
+                let files = |assets: Option<Vec<Option<$module::UpdateAsset>>>| {
+                    assets
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flatten()
+                        .map(|a| ItemAsset {
+                            id: a.id,
+                            name: a.name,
+                            size: a.file_size,
+                        })
+                        .collect()
+                };
                 MondayItem {
                     id: i.id,
                     name: i.name,
@@ -96,6 +118,7 @@ macro_rules! from_board_item {
                                     text: r.text_body.unwrap_or_default(),
                                     created_at: r.created_at,
                                     author: r.creator.map(|c| c.name),
+                                    assets: files(r.assets),
                                 })
                                 .collect();
                             std::iter::once(ItemUpdate {
@@ -104,6 +127,7 @@ macro_rules! from_board_item {
                                 text: u.text_body.unwrap_or_default(),
                                 created_at: u.created_at,
                                 author: u.creator.map(|c| c.name),
+                                assets: files(u.assets),
                             })
                             .chain(replies)
                         })

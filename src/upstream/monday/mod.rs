@@ -11,7 +11,7 @@ pub mod webhook;
 
 use serde_json::json;
 
-pub use client::{MondayClient, RetryPolicy};
+pub use client::{FilePart, MondayClient, RetryPolicy};
 pub use error::{ErrorClass, MondayError};
 pub use item::MondayItem;
 use operations as ops;
@@ -186,5 +186,44 @@ impl MondayClient {
         data.create_update
             .map(|u| u.id)
             .ok_or_else(|| MondayError::Protocol("create_update returned no update".to_owned()))
+    }
+
+    /// Attaches a file to an update; answers the new asset's id. Sent once:
+    /// a timeout may mean Monday has the file, so the caller looks before
+    /// sending it again.
+    pub async fn add_file_to_update(
+        &self,
+        update_id: &str,
+        file: &client::FilePart,
+    ) -> Result<String, MondayError> {
+        let data = self
+            .run_with_file::<ops::AddFileToUpdate>(
+                ops::add_file_to_update::Variables {
+                    update_id: update_id.to_owned(),
+                    file: None,
+                },
+                file,
+            )
+            .await?;
+        data.add_file_to_update
+            .map(|a| a.id)
+            .ok_or_else(|| MondayError::Protocol("add_file_to_update returned no asset".to_owned()))
+    }
+
+    /// A fresh download link for an asset (Monday's last an hour); `None`
+    /// when Monday no longer has it.
+    pub async fn asset_link(&self, asset_id: &str) -> Result<Option<String>, MondayError> {
+        let data = self
+            .run::<ops::AssetLinks>(ops::asset_links::Variables {
+                ids: vec![asset_id.to_owned()],
+            })
+            .await?;
+        Ok(data
+            .assets
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .find(|a| a.id == asset_id)
+            .map(|a| a.public_url))
     }
 }

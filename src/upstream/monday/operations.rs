@@ -11,6 +11,8 @@ pub type JSON = serde_json::Value;
 pub type Date = String;
 pub type CompareValue = serde_json::Value;
 pub type ISO8601DateTime = String;
+/// Sent as null; the file itself travels in a multipart part.
+pub type File = Option<()>;
 
 // rustfmt re-indents attributes inside macro bodies on every run; skip it.
 #[rustfmt::skip]
@@ -42,6 +44,8 @@ operation!(
     "graphql/monday/change_column_values.graphql"
 );
 operation!(CreateUpdate, "graphql/monday/create_update.graphql");
+operation!(AddFileToUpdate, "graphql/monday/add_file_to_update.graphql");
+operation!(AssetLinks, "graphql/monday/asset_links.graphql");
 operation!(CreateBoard, "graphql/monday/create_board.graphql");
 operation!(CreateColumn, "graphql/monday/create_column.graphql");
 operation!(ListWebhooks, "graphql/monday/list_webhooks.graphql");

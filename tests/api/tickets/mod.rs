@@ -1,6 +1,7 @@
 //! Support tickets end to end: the client portal over real HTTP and WebSocket,
 //! against the sandbox Monday board, on the database under test.
 
+mod attachments;
 mod cache;
 mod delivery;
 mod isolation;

@@ -53,6 +53,12 @@ impl MigrationTrait for Migration {
                             .null()
                             .unique_key(),
                     )
+                    // PORTAL (sent through us) or MONDAY (attached there).
+                    .col(
+                        ColumnDef::new(TicketAttachments::Origin)
+                            .string_len(8)
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(TicketAttachments::SyncState)
                             .string_len(16)
@@ -104,6 +110,7 @@ enum TicketAttachments {
     Size,
     Content,
     MondayAssetId,
+    Origin,
     SyncState,
     CreatedAt,
 }

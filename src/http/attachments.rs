@@ -56,10 +56,10 @@ async fn download(
 fn respond(file: Download) -> Response {
     let (body, length) = match file.body {
         Content::Whole(bytes) => {
-            let n = bytes.len();
+            let n = bytes.len() as u64;
             (Body::from(bytes), Some(n))
         }
-        Content::Stream(stream) => (Body::from_stream(stream), None),
+        Content::Stream { body, length } => (Body::from_stream(body), length),
     };
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
@@ -106,7 +106,8 @@ fn disposition(how: &str, name: &str) -> String {
         .collect();
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
         .collect::<String>()
-        .replace('+', "%20");
+        .replace('+', "%20")
+        .replace('*', "%2A");
     format!("{how}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 

@@ -26,18 +26,23 @@ impl Handler for TicketService {
     }
 
     /// Monday refused the entry for good: the ticket shows staff that it
-    /// failed and why (`syncError`).
+    /// failed and why (`syncError`), and so does the comment or file it was
+    /// carrying (a file waiting for a comment that failed then fails too).
     async fn rejected(&self, entry: &Claimed, reason: &str) -> Result<(), Failure> {
         let Ok(ticket_id) = entry.subject().parse() else {
             return Ok(());
         };
-        if let Some(file) = entry
-            .payload()
-            .get("attachment_id")
-            .and_then(|a| a.as_str())
-            .and_then(|a| a.parse().ok())
-        {
+        let named =
+            |key: &str| -> Option<Uuid> { entry.payload().get(key)?.as_str()?.parse().ok() };
+        if let Some(file) = named("attachment_id") {
             attachments::set_state(&self.db, file, SyncState::Failed.code()).await?;
+        }
+        if let Some(comment) = named("comment_id")
+            && let Some(c) = tickets::find_comment(&self.db, comment).await?
+        {
+            let mut row: crate::db::entities::ticket_comment::ActiveModel = c.into();
+            row.sync_state = Set(SyncState::Failed.code().to_owned());
+            tickets::update_comment(&self.db, row).await?;
         }
         self.mark_failed(ticket_id, reason)
             .await

@@ -524,7 +524,9 @@ impl TicketService {
             .collect();
         if !gone.is_empty() {
             for c in self.confirm_deleted(&item.id, gone).await {
-                tickets::delete_comment(&self.db, c.id).await?;
+                let txn = self.db.begin().await?;
+                tickets::delete_comment(&txn, c.id).await?;
+                txn.commit().await?;
                 merged.saw(Visibility::from_code(&c.visibility));
             }
         }

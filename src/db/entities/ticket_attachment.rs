@@ -16,6 +16,8 @@ pub struct Model {
     pub content: Option<Vec<u8>>,
     #[sea_orm(unique)]
     pub monday_asset_id: Option<String>,
+    /// `PORTAL` (sent through us) or `MONDAY` (attached there).
+    pub origin: String,
     pub sync_state: String,
     pub created_at: DateTimeUtc,
 }

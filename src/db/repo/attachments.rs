@@ -11,6 +11,10 @@ use uuid::Uuid;
 
 use crate::db::entities::ticket_attachment::{self, ActiveModel, Column, Entity};
 
+/// `origin` of a file sent through us, and of one attached in Monday.
+pub const FROM_PORTAL: &str = "PORTAL";
+pub const FROM_MONDAY: &str = "MONDAY";
+
 /// An attachment without its content.
 #[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct Meta {
@@ -82,9 +86,11 @@ pub async fn delivered(
     synced: &str,
 ) -> Result<(), DbErr> {
     // A board read that ran between Monday's answer and now may have
-    // recorded the asset as a file of its own; ours is the same file.
+    // recorded the asset as a file of its own; ours is the same file. A file
+    // of ours is never removed here, whatever it claims.
     Entity::delete_many()
         .filter(Column::MondayAssetId.eq(asset_id))
+        .filter(Column::Origin.eq(FROM_MONDAY))
         .filter(Column::Id.ne(id))
         .exec(db)
         .await?;
@@ -134,6 +140,7 @@ pub fn from_monday(
         size: Set(size),
         content: Set(None),
         monday_asset_id: Set(Some(asset_id.to_owned())),
+        origin: Set(FROM_MONDAY.to_owned()),
         sync_state: Set(synced.to_owned()),
         created_at: Set(Utc::now()),
     }

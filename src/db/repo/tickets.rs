@@ -206,8 +206,8 @@ pub async fn update_comment(
     row.update(db).await
 }
 
-/// Removes a comment whose Monday update was deleted.
-/// Deletes a comment with its files.
+/// Removes a comment whose Monday update was deleted, with its files (call
+/// inside a transaction).
 pub async fn delete_comment(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
     super::attachments::delete_for_comment(db, id).await?;
     ticket_comment::Entity::delete_by_id(id).exec(db).await?;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::db::repo::attachments::Meta;
+use crate::error::AppError;
 use crate::graphql::guard::{app_state, identity};
 use crate::graphql::loaders::AttachmentLoader;
 use crate::graphql::mutation::tickets::service;
@@ -66,21 +67,23 @@ pub async fn of_comments(ctx: &Context<'_>, comments: &[Uuid]) -> Result<Vec<Tic
         .collect())
 }
 
-/// Reads the uploads of a request into the files the ticket service checks.
+/// The uploads of a request, as the files the ticket service checks. The
+/// count is checked first: a `map` may point one part at many variables.
 pub fn read(ctx: &Context<'_>, uploads: Option<Vec<Upload>>) -> Result<Vec<NewFile>> {
+    let uploads = uploads.unwrap_or_default();
+    let max = app_state(ctx)?.config.attachments.max_files;
+    if uploads.len() > max {
+        return Err(AppError::bad_request(format!("at most {max} files at a time")).into());
+    }
     uploads
-        .unwrap_or_default()
         .into_iter()
         .map(|u| {
             let v = u.value(ctx)?;
-            let content_type = v.content_type.clone().unwrap_or_default();
-            let name = v.filename.clone();
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut v.into_read(), &mut bytes)?;
             Ok(NewFile {
-                name,
-                content_type,
-                bytes: bytes.into(),
+                name: v.filename,
+                content_type: v.content_type.unwrap_or_default(),
+                // Held in memory already (no temporary files): shared, not copied.
+                bytes: v.content,
             })
         })
         .collect()

@@ -49,24 +49,50 @@ pub async fn post(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let operations = if multipart::is_multipart(content_type) {
+    if multipart::is_multipart(content_type) {
+        // Files make a body large: only a signed-in caller may make us read
+        // one, so the caller is known before the body is read.
+        let identity = match app.authenticator.identify(&headers, ip).await {
+            Ok(i) if i.is_authenticated() => i,
+            Ok(_) => {
+                let e = AppError::Unauthenticated("sign in to send files".to_owned());
+                return answer::refused(media, e.into());
+            }
+            Err(e) => return answer::refused(media, e.into()),
+        };
         let files = &app.config.attachments;
         let limit = multipart::body_limit(limits, files.max_bytes, files.max_files);
-        match request::read_body(&headers, body, limit).await {
+        let operations = match request::read_body(&headers, body, limit).await {
             Ok(bytes) => {
                 let ct = content_type.unwrap_or_default();
                 multipart::parse(ct, bytes, limits, files.max_bytes, files.max_files).await
             }
             Err(refusal) => Err(refusal),
-        }
-    } else {
-        match request::read_body(&headers, body, limits.max_body_bytes).await {
-            Ok(bytes) => request::parse(&Method::POST, content_type, None, &bytes, limits),
-            Err(refusal) => Err(refusal),
-        }
+        };
+        return match operations {
+            Ok(ops) => {
+                let caller = Some(identity);
+                serve(
+                    &app,
+                    &schema,
+                    ip,
+                    &headers,
+                    media,
+                    ops,
+                    &Method::POST,
+                    caller,
+                )
+                .await
+            }
+            Err(refusal) => answer::refused(media, refusal),
+        };
+    }
+    let operations = match request::read_body(&headers, body, limits.max_body_bytes).await {
+        Ok(bytes) => request::parse(&Method::POST, content_type, None, &bytes, limits),
+        Err(refusal) => Err(refusal),
     };
     match operations {
-        Ok(ops) => serve(&app, &schema, ip, &headers, media, ops, &Method::POST).await,
+        Ok(ops) => serve(&app, &schema, ip, &headers, media, ops, &Method::POST, None).await,
         Err(refusal) => answer::refused(media, refusal),
     }
 }
@@ -84,7 +110,7 @@ pub async fn get(
         return graphiql(&app, ip, &headers).await;
     }
     match request::parse(&Method::GET, None, Some(query), &[], limits(&app)) {
-        Ok(ops) => serve(&app, &schema, ip, &headers, media, ops, &Method::GET).await,
+        Ok(ops) => serve(&app, &schema, ip, &headers, media, ops, &Method::GET, None).await,
         Err(refusal) => answer::refused(media, refusal),
     }
 }
@@ -120,8 +146,9 @@ fn audience(identity: &Identity) -> Audience {
     }
 }
 
-/// Authenticates (an API key pays for every operation of a batch), then
-/// runs the operations.
+/// Authenticates, unless the caller is `known` already (an API key pays
+/// for every operation of a batch), then runs the operations.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     app: &AppState,
     schema: &AppSchema,
@@ -130,10 +157,14 @@ async fn serve(
     media: Media,
     operations: Operations,
     method: &Method,
+    known: Option<Identity>,
 ) -> Response {
-    let identity = match app.authenticator.identify(headers, ip).await {
-        Ok(identity) => identity,
-        Err(e) => return answer::refused(media, e.into()),
+    let identity = match known {
+        Some(identity) => identity,
+        None => match app.authenticator.identify(headers, ip).await {
+            Ok(identity) => identity,
+            Err(e) => return answer::refused(media, e.into()),
+        },
     };
     if let Identity::ApiKey {
         key_id, per_minute, ..

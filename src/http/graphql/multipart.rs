@@ -44,6 +44,23 @@ pub async fn parse(
     let batch = async_graphql::http::receive_batch_body(Some(content_type), reader, opts)
         .await
         .map_err(|e| refusal(e, max_file, max_files))?;
+    // A part may be as large as a file; the operations are held to the
+    // limit of any GraphQL body, and must name a query as JSON ones must.
+    let requests: Vec<&async_graphql::Request> = match &batch {
+        async_graphql::BatchRequest::Single(r) => vec![r],
+        async_graphql::BatchRequest::Batch(b) => b.iter().collect(),
+    };
+    for r in requests {
+        if r.query.len() > limits.max_body_bytes {
+            return Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the operations are over {} bytes", limits.max_body_bytes),
+            ));
+        }
+        if r.query.trim().is_empty() && !r.extensions.contains_key("persistedQuery") {
+            return Err(Refusal::bad_request("the operation has no query"));
+        }
+    }
     match batch {
         async_graphql::BatchRequest::Single(r) => Ok(Operations::Single(r)),
         async_graphql::BatchRequest::Batch(b) if b.is_empty() => {

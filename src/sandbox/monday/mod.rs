@@ -245,7 +245,6 @@ impl MondaySim {
         charged
     }
 
-    /// How many API requests arrived since start (any outcome).
     /// Files served through `public_url`s (tests check our cache with it).
     pub fn asset_downloads(&self) -> u64 {
         self.downloads.load(Ordering::Relaxed)
@@ -255,6 +254,7 @@ impl MondaySim {
         self.downloads.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// How many API requests arrived since start (any outcome).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }

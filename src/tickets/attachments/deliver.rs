@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::super::error::TicketError;
 use super::super::model::SyncState;
-use super::super::service::TicketService;
+use super::super::service::{KIND_CREATE_ITEM, TicketService};
 use crate::db::entities::ticket;
 use crate::db::repo::{attachments, outbox, tickets};
 use crate::outbox::Claimed;
@@ -35,14 +35,11 @@ impl TicketService {
         }
         let comment = tickets::find_comment(&self.db, a.comment_id).await?;
         let Some(update_id) = comment.as_ref().and_then(|c| c.monday_update_id.clone()) else {
-            if outbox::failed_for_subject(
-                &self.db,
-                entry.subject(),
-                super::super::service::KIND_CREATE_UPDATE,
-            )
-            .await?
-                && comment.is_some_and(|c| c.sync_state == SyncState::Failed.code())
-            {
+            // Its comment (or the ticket's item) was refused for good: the
+            // file can never follow.
+            let failed = comment.is_none_or(|c| c.sync_state == SyncState::Failed.code())
+                || outbox::failed_for_subject(&self.db, entry.subject(), KIND_CREATE_ITEM).await?;
+            if failed {
                 return Err(TicketError::Undeliverable(
                     "the comment this file belongs to could not be posted".to_owned(),
                 ));

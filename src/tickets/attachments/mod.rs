@@ -72,7 +72,11 @@ pub struct Download {
 
 pub enum Content {
     Whole(Bytes),
-    Stream(BoxStream<'static, Result<Bytes, std::io::Error>>),
+    /// Passed through from Monday, with the length Monday announced.
+    Stream {
+        body: BoxStream<'static, Result<Bytes, std::io::Error>>,
+        length: Option<u64>,
+    },
 }
 
 impl TicketService {
@@ -132,6 +136,7 @@ impl TicketService {
                     size: Set(f.bytes.len() as i64),
                     content: Set(Some(f.bytes.to_vec())),
                     monday_asset_id: Set(None),
+                    origin: Set(attachments::FROM_PORTAL.to_owned()),
                     sync_state: Set(SyncState::Pending.code().to_owned()),
                     created_at: Set(now),
                 },
@@ -193,14 +198,23 @@ impl TicketService {
         if !allowed {
             return Err(not_found());
         }
-        let body = match &a.monday_asset_id {
-            None => Content::Whole(
-                attachments::content(&self.db, id)
-                    .await?
-                    .ok_or_else(not_found)?
-                    .into(),
-            ),
-            Some(asset) => self.fetch_from_monday(asset, a.size).await?,
+        let held = match &a.monday_asset_id {
+            None => attachments::content(&self.db, id).await?,
+            Some(_) => None,
+        };
+        let body = match held {
+            Some(bytes) => Content::Whole(bytes.into()),
+            None => {
+                // Delivered, possibly a moment ago: Monday has it now.
+                let asset = match a.monday_asset_id.clone() {
+                    Some(asset) => asset,
+                    None => attachments::find(&self.db, id)
+                        .await?
+                        .and_then(|now| now.monday_asset_id)
+                        .ok_or_else(not_found)?,
+                };
+                self.fetch_from_monday(&asset).await?
+            }
         };
         Ok(Download {
             filename: a.filename,
@@ -209,24 +223,29 @@ impl TicketService {
         })
     }
 
-    async fn fetch_from_monday(&self, asset: &str, size: i64) -> Result<Content, AppError> {
+    async fn fetch_from_monday(&self, asset: &str) -> Result<Content, AppError> {
         if let Some(bytes) = self.asset_cache.get(asset) {
             return Ok(Content::Whole(bytes));
         }
         let gone = || AppError::NotFound("the file is no longer on Monday".to_owned());
         let link = self.monday.asset_link(asset).await?.ok_or_else(gone)?;
         let res = self.monday.open_link(&link).await?;
-        if self.asset_cache.admits(size.max(0) as u64) {
+        // Kept only when Monday says how long it is and that fits: the read
+        // is then bounded by that length.
+        let length = res.content_length();
+        if length.is_some_and(|n| self.asset_cache.admits(n)) {
             let bytes = res.bytes().await.map_err(|_| {
                 AppError::from(MondayError::Unavailable("file download cut off".to_owned()))
             })?;
             self.asset_cache.put(asset, bytes.clone());
             return Ok(Content::Whole(bytes));
         }
-        Ok(Content::Stream(
-            res.bytes_stream()
+        Ok(Content::Stream {
+            body: res
+                .bytes_stream()
                 .map(|r| r.map_err(std::io::Error::other))
                 .boxed(),
-        ))
+            length,
+        })
     }
 }

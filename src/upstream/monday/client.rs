@@ -59,6 +59,9 @@ pub struct Budget {
 
 pub struct MondayClient {
     http: reqwest::Client,
+    /// For asset links: a download may take longer than any API call, so it
+    /// is bounded by silence (no bytes for a while), not by its total time.
+    downloads: reqwest::Client,
     url: Url,
     token: SecretString,
     version: String,
@@ -88,8 +91,15 @@ impl MondayClient {
             .user_agent(concat!("bridgeboard/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| MondayError::Protocol(e.to_string()))?;
+        let downloads = reqwest::Client::builder()
+            .connect_timeout(retry.request_timeout)
+            .read_timeout(retry.request_timeout)
+            .user_agent(concat!("bridgeboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| MondayError::Protocol(e.to_string()))?;
         Ok(Self {
             http,
+            downloads,
             url,
             token,
             version,
@@ -282,7 +292,7 @@ impl MondayClient {
         let url =
             Url::parse(link).map_err(|e| MondayError::Protocol(format!("asset link: {e}")))?;
         let res = self
-            .http
+            .downloads
             .get(url)
             .send()
             .await

@@ -268,7 +268,7 @@ async fn files_staff_attach_on_monday_show_to_the_client_unless_internal() {
         bytes: bytes.to_vec().into(),
     };
     let monday = app.sandbox().monday();
-    monday
+    let (invoice_update, _) = monday
         .staff_comment_with_files(
             item,
             None,
@@ -340,7 +340,24 @@ async fn files_staff_attach_on_monday_show_to_the_client_unless_internal() {
     .await;
     assert!(on_monday.starts_with("[internal]"), "{on_monday}");
     assert_eq!(attachments_seen(&app, &admin, &id).await.len(), 3);
-    assert_eq!(attachments_seen(&app, &ada, &id).await.len(), 1);
+    let seen = attachments_seen(&app, &ada, &id).await;
+    assert_eq!(seen.len(), 1);
+
+    // A link handed out earlier stops working once its comment turns into
+    // a note: the check is made at download time.
+    let link = seen[0]["downloadUrl"].as_str().unwrap().to_owned();
+    monday
+        .staff_edit_update(invoice_update, "[internal] wrong customer's invoice")
+        .unwrap();
+    eventually("the invoice withdrawn", || async {
+        attachments_seen(&app, &ada, &id)
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    let res = reqwest::get(&link).await.unwrap();
+    assert_eq!(res.status(), 404);
 }
 
 #[tokio::test]
@@ -448,4 +465,66 @@ async fn a_file_is_kept_and_served_while_monday_is_down_then_lands_once() {
     assert_eq!(assets.len(), 1, "{assets:?}");
     assert_eq!(assets[0]["name"], "trace.txt");
     assert_eq!(assets[0]["content_type"], "text/plain");
+}
+
+#[tokio::test]
+async fn a_file_too_large_for_the_cache_streams_from_monday_every_time() {
+    let app = spawn_app_with(|v| {
+        portal_vars(v);
+        v.push(("ATTACHMENT_CACHE_BYTES".to_owned(), "1024".to_owned()));
+    })
+    .await;
+    wait_wired(&app).await;
+    let admin = app.login_admin().await;
+    let (ada, id, _) = signed_in_with_ticket(&app, &admin, "ada@example.com").await;
+    let text: Vec<u8> = (0..4000).map(|i| b'a' + (i % 26) as u8).collect();
+    let log = File {
+        name: "big.log",
+        content_type: "text/plain",
+        bytes: text.clone(),
+    };
+    let vars = json!({ "ticketId": id, "body": "the full log" });
+    upload_json(&app, &ada, ADD_ATTACHMENT, vars, vec![log]).await;
+    let seen = eventually("the log delivered", || async {
+        let a = attachments_seen(&app, &ada, &id).await;
+        (a.len() == 1 && a[0]["syncState"] == "SYNCED").then_some(a)
+    })
+    .await;
+    let path = format!(
+        "/api/tickets/attachments/{}",
+        seen[0]["id"].as_str().unwrap()
+    );
+    let before = app.sandbox().monday().asset_downloads();
+    for n in 1..=2 {
+        let res = fetch(&app, &path, Some(&ada)).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-length"], "4000");
+        assert_eq!(res.bytes().await.unwrap().as_ref(), &text[..]);
+        assert_eq!(app.sandbox().monday().asset_downloads(), before + n);
+    }
+}
+
+#[tokio::test]
+async fn only_a_signed_in_caller_may_send_files() {
+    let app = portal_app().await;
+    let admin = app.login_admin().await;
+    let (_, id, _) = signed_in_with_ticket(&app, &admin, "ada@example.com").await;
+    let form = Form::new()
+        .text(
+            "operations",
+            json!({ "query": ADD_ATTACHMENT, "variables": { "ticketId": id, "body": "x", "files": [null] } })
+                .to_string(),
+        )
+        .text("map", r#"{"0":["variables.files.0"]}"#)
+        .part("0", Part::bytes(PNG.to_vec()).file_name("a.png"));
+    let res = app
+        .client
+        .post(app.url("/graphql"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
 }

@@ -50,6 +50,8 @@ struct Inner {
     /// sent twice) runs side by side.
     cacheable: HashMap<Document, Scopes>,
     generations: Generations,
+    /// When stale and expired entries were last dropped.
+    swept: Option<Instant>,
 }
 
 /// How many changes each kind of caller's answers have seen, per scope.
@@ -280,6 +282,10 @@ impl ResponseCache {
         let size = key_size + body.len();
         if inner.entries.len() >= self.max_entries || inner.bytes + size > self.max_bytes {
             self.evict(&mut inner);
+        } else if inner.swept.is_none_or(|at| at.elapsed() >= self.ttl) {
+            // Once a TTL: what it holds stays the answers of the last TTL,
+            // not every page anyone ever read.
+            self.sweep(&mut inner);
         }
         let entry = Entry {
             scopes: read,
@@ -298,11 +304,22 @@ impl ResponseCache {
     /// little. Linear, but it runs only at a bound, and a flush leaves room
     /// for many inserts before the next.
     fn evict(&self, inner: &mut Inner) {
+        self.sweep(inner);
+        if inner.entries.len() >= self.max_entries || inner.bytes > self.max_bytes / 2 {
+            inner.entries.clear();
+            inner.bytes = 0;
+        }
+    }
+
+    /// Drops the entries no lookup can return any more (stale or expired),
+    /// and finished flights. Linear; runs at most once a TTL, or at a bound.
+    fn sweep(&self, inner: &mut Inner) {
         let Inner {
             entries,
             bytes,
             flights,
             generations,
+            swept,
             ..
         } = inner;
         let ttl = self.ttl;
@@ -310,11 +327,8 @@ impl ResponseCache {
             e.stamp == generations.stamp(&k.caller, e.scopes) && e.at.elapsed() < ttl
         });
         *bytes = entries.iter().map(|(k, e)| k.size() + e.body.len()).sum();
-        if entries.len() >= self.max_entries || *bytes > self.max_bytes / 2 {
-            entries.clear();
-            *bytes = 0;
-        }
         flights.retain(|_, (_, rx)| rx.has_changed().is_ok());
+        *swept = Some(Instant::now());
     }
 
     /// Makes every answer that read `scope` stale.

@@ -186,3 +186,22 @@ fn an_error_does_not_stop_coalescing_for_a_document() {
     };
     assert!(matches!(cache.lookup(&key), Lookup::Wait(_)));
 }
+
+#[test]
+fn what_no_lookup_can_return_is_dropped_once_a_ttl_not_kept_until_the_bound() {
+    let cache = ResponseCache::new(Duration::from_millis(50), 10_000, 1 << 30);
+    let uid = Uuid::new_v4();
+    let id = client(uid);
+    for n in 0..100 {
+        compute(&cache, &key_for(&cache, &id, &format!("{{ t{n} }}")), b"{}");
+    }
+    assert_eq!(cache.lock().entries.len(), 100);
+    // Stale (a change) or expired (the TTL): none of them is ever served
+    // again, and the next insert after a TTL lets them go.
+    cache.invalidate(Scope::Tickets { client: Some(uid) });
+    std::thread::sleep(Duration::from_millis(60));
+    compute(&cache, &key_for(&cache, &id, "{ fresh }"), b"{}");
+    let inner = cache.lock();
+    assert_eq!(inner.entries.len(), 1);
+    assert_eq!(inner.bytes, held(&inner));
+}

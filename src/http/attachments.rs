@@ -26,12 +26,21 @@ pub fn routes() -> Router<HttpState> {
     Router::new().route("/api/tickets/attachments/{id}", get(download))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct LinkQuery {
+    /// The signed token of a `downloadUrl`, instead of credentials.
     token: Option<String>,
 }
 
-async fn download(
+/// A file on a ticket, if the caller may have it now: a client, the files on
+/// its own tickets' public comments; staff and API keys, every file.
+#[utoipa::path(get, path = "/api/tickets/attachments/{id}", tag = "tickets",
+    params(("id" = String, Path, description = "the attachment's id"), LinkQuery),
+    responses((status = 200, description = "the file, under its type and name"),
+              (status = 404, description = "no such file, or not the caller's", body = crate::http::api::openapi::Error),
+              crate::http::api::openapi::Refused),
+    security(("api_key" = []), ("bearer" = []), ()))]
+pub async fn download(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,

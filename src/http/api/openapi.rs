@@ -132,7 +132,7 @@ impl Modify for Security {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "bridgeboard REST API", description = "The data hub's routes: auth, API keys, the Monday leads board and Calendly, from the pipeline's last snapshot."),
+    info(title = "bridgeboard REST API", description = "The data hub's routes: auth, API keys, the Monday leads board and Calendly, from the pipeline's last snapshot; and the support portal's file downloads."),
     paths(
         super::auth::login, super::auth::logout, super::auth::verify,
         super::keys::create, super::keys::list, super::keys::show, super::keys::revoke,
@@ -145,6 +145,7 @@ impl Modify for Security {
         super::calendly::session_csv,
         crate::http::pipeline::force_start, crate::http::pipeline::status,
         crate::http::pipeline::calendly_webhook,
+        crate::http::attachments::download,
     ),
     components(schemas(
         Error,

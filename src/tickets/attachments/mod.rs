@@ -160,7 +160,11 @@ impl TicketService {
             .ok_or_else(|| AppError::Unauthenticated("sign in to do this".to_owned()))?;
         let token = link::token(&self.keys, id, viewer)?;
         let mut url = self.public_url.clone();
-        url.set_path(&format!("/api/tickets/attachments/{id}"));
+        // Behind a proxy, PUBLIC_URL may carry a path prefix: keep it.
+        url.set_path(&format!(
+            "{}/api/tickets/attachments/{id}",
+            self.public_url.path().trim_end_matches('/')
+        ));
         url.set_query(Some(&format!("token={token}")));
         Ok(url.to_string())
     }

@@ -4,10 +4,18 @@
 // subscription socket.
 "use strict";
 
+// A first query that shows at once whose credentials the editor sends.
+const DEFAULT_QUERY = `# Whom these headers sign in as; Ctrl-Enter runs it.
+# The Docs button lists every operation.
+query Me {
+  me { kind displayName role }
+}
+`;
+
 (function () {
   const status = document.getElementById("graphiql-status");
   if (typeof GraphiQL === "undefined" || typeof React === "undefined" || typeof ReactDOM === "undefined") {
-    if (status) status.textContent = "GraphiQL could not be loaded from unpkg.com. The API answers at /graphql.";
+    if (status) status.textContent = "GraphiQL could not be loaded. The API answers at /graphql.";
     return;
   }
   let headers = null;
@@ -30,6 +38,7 @@
       fetcher,
       headers: headers || undefined,
       shouldPersistHeaders: false,
+      defaultQuery: DEFAULT_QUERY,
       defaultEditorToolsVisibility: headers ? "headers" : undefined,
     }),
   );

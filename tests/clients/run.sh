@@ -4,8 +4,8 @@
 # duckdb (exports_check.py); its OpenAPI description fuzzed by schemathesis
 # (no 5xx, every response as described); its /graphql audited by graphql-http
 # (no error, no warning) and used by the graphql-ws client (js/) and Python's
-# gql (graphql_check.py); GraphiQL's integrity hashes checked against the
-# npm packages (graphiql_sri.py).
+# gql (graphql_check.py); GraphiQL's embedded files and their integrity
+# hashes checked against the npm packages (graphiql_sri.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,7 +15,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get install -y -qq nodejs npm >/dev/null
 fi
 (cd tests/clients/js && npm ci --no-audit --no-fund --loglevel=error)
-# GraphiQL's pinned CDN files match the integrity hashes its page names.
+# GraphiQL's embedded files are the published ones, under the hashes its page names.
 python3 tests/clients/graphiql_sri.py
 
 venv=${CLIENTS_VENV:-target/clients-venv}

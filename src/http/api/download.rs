@@ -37,7 +37,8 @@ impl Identity<'_> {
     }
 }
 
-fn matches(headers: &HeaderMap, etag: &str) -> bool {
+/// Whether `If-None-Match` names `etag` (weakly, as a GET compares) or `*`.
+pub(crate) fn matches(headers: &HeaderMap, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     headers
         .get_all(header::IF_NONE_MATCH)

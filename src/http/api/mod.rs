@@ -5,7 +5,7 @@
 
 pub mod auth;
 pub mod calendly;
-mod download;
+pub(crate) mod download;
 pub mod keys;
 pub mod leads;
 pub mod openapi;

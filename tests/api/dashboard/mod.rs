@@ -2,6 +2,7 @@
 //! each test starts its own chromedriver on a free loopback port (and stops
 //! it), signs in through the form and reads what a person would see.
 
+mod graphiql;
 mod headers;
 mod keys;
 mod operations;
@@ -48,8 +49,8 @@ impl Browser {
                 "binary": chromium(),
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--no-first-run", "--window-size=1280,900",
-                         // Only the server under test: GraphiQL's CDN files never
-                         // load, so what the page does with them stays out of reach.
+                         // Only the server under test: nothing the page needs may
+                         // come from anywhere else.
                          "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
             }
         });

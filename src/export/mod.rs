@@ -14,6 +14,10 @@ mod table;
 pub use error::ExportError;
 pub use table::{Cell, Column, CsvRows, Kind, Page, Pages, Table};
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
 use crate::pipeline::data::{Counts, Datasets, Snapshot};
 
 /// Rows read from the database per query.
@@ -23,11 +27,19 @@ pub const PAGE_ROWS: u64 = 2_000;
 #[derive(Clone)]
 pub struct ExportService {
     data: Datasets,
+    /// How many downloads may stream from a connection each holds until
+    /// it ends (PostgreSQL's `COPY`); the rest read page by page, so slow
+    /// clients can never take the whole pool.
+    streams: Arc<Semaphore>,
 }
 
 impl ExportService {
-    pub fn new(data: Datasets) -> Self {
-        Self { data }
+    /// `streams`: downloads that may hold a database connection each.
+    pub fn new(data: Datasets, streams: usize) -> Self {
+        Self {
+            data,
+            streams: Arc::new(Semaphore::new(streams)),
+        }
     }
 
     /// The snapshot an export about to start reads.

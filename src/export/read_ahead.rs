@@ -18,15 +18,14 @@ pub type Read<R> = BoxFuture<'static, Result<(R, Option<String>), ExportError>>;
 /// group that `/api/json` has not reached yet, reads nothing.
 pub fn read_ahead<R, T>(
     mut read: impl FnMut(Option<String>) -> Read<R> + Send + 'static,
-    mut convert: impl FnMut(R) -> BoxFuture<'static, Result<T, ExportError>> + Send + 'static,
+    convert: impl FnMut(R) -> BoxFuture<'static, Result<T, ExportError>> + Send + 'static,
 ) -> BoxStream<'static, Result<T, ExportError>>
 where
     R: Send + 'static,
     T: Send + 'static,
 {
     let start = async move {
-        let (raw_tx, mut raw_rx) = tokio::sync::mpsc::channel::<Result<R, ExportError>>(1);
-        let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Result<T, ExportError>>(1);
+        let (raw_tx, raw_rx) = tokio::sync::mpsc::channel::<Result<R, ExportError>>(1);
         tokio::spawn(async move {
             let mut after = None;
             loop {
@@ -47,8 +46,28 @@ where
                 }
             }
         });
+        tokio_stream::wrappers::ReceiverStream::new(raw_rx)
+    };
+    convert_ahead(
+        Box::pin(futures_util::stream::once(start).flatten()),
+        convert,
+    )
+}
+
+/// `pages`, each turned into a `T` by `convert` in a task of its own, a
+/// page ahead of the caller. Nothing is polled before the first poll.
+pub fn convert_ahead<R, T>(
+    mut pages: BoxStream<'static, Result<R, ExportError>>,
+    mut convert: impl FnMut(R) -> BoxFuture<'static, Result<T, ExportError>> + Send + 'static,
+) -> BoxStream<'static, Result<T, ExportError>>
+where
+    R: Send + 'static,
+    T: Send + 'static,
+{
+    let start = async move {
+        let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Result<T, ExportError>>(1);
         tokio::spawn(async move {
-            while let Some(page) = raw_rx.recv().await {
+            while let Some(page) = pages.next().await {
                 let out = match page {
                     Ok(page) => convert(page).await,
                     Err(e) => Err(e),

@@ -199,6 +199,9 @@ impl Application {
 
         let calendly = calendly_client(&config)?;
         let pipeline = pipeline_service(&config, &db, &monday, &calendly, &changes);
+        let exports = pipeline
+            .as_ref()
+            .map(|p| Arc::new(ExportService::new(p.data(), export_streams(&config))));
         if let Some(p) = &pipeline {
             #[cfg(feature = "sandbox")]
             let wire_webhook = sandbox
@@ -235,9 +238,7 @@ impl Application {
             tickets,
             notify,
             calendly,
-            exports: pipeline
-                .as_ref()
-                .map(|p| Arc::new(ExportService::new(p.data()))),
+            exports,
             pipeline,
             #[cfg(feature = "sandbox")]
             sandbox,
@@ -334,6 +335,14 @@ impl Drop for AbortOnDrop {
             w.abort();
         }
     }
+}
+
+/// Downloads that may each hold a database connection while they stream:
+/// a quarter of the pool, so exports never starve requests. Below four
+/// connections there is none to spare (a streaming export also reads on a
+/// second one), and every export reads page by page.
+fn export_streams(config: &Config) -> usize {
+    config.database.max_connections as usize / 4
 }
 
 fn monday_client(config: &Config) -> Result<Option<Arc<MondayClient>>, StartupError> {

@@ -354,6 +354,10 @@ impl TestDb {
         }
     }
 
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
+    }
+
     pub fn url(&self) -> String {
         match self {
             TestDb::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),

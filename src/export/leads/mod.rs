@@ -70,6 +70,7 @@ impl ExportService {
             shape: shape.clone(),
             filter: q.filter(),
             group,
+            streams: self.streams.clone(),
         };
         Ok(Table {
             name: "leads".to_owned(),
@@ -111,6 +112,7 @@ impl ExportService {
                     shape: shape.clone(),
                     filter: q.filter(),
                     group: Some(id),
+                    streams: self.streams.clone(),
                 });
                 (name, p)
             })

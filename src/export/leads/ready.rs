@@ -16,11 +16,12 @@ use crate::pipeline::data::LeadPage;
 
 /// Every page of the source, as CSV rows (no header).
 pub(super) fn csv_rows(source: Source) -> CsvRows {
-    let mut groups = HashMap::new();
+    // A board has a handful of groups: a scan beats hashing every row.
+    let mut groups = Vec::new();
     for (id, title) in &source.shape.group_titles {
         let mut field = b",".to_vec();
         csv_field(&mut field, title);
-        groups.insert(id.clone(), field);
+        groups.push((id.clone(), field));
     }
     let groups = Arc::new(groups);
     source.pages(move |src, after, page| {
@@ -32,7 +33,7 @@ pub(super) fn csv_rows(source: Source) -> CsvRows {
 /// `groups`: `,<group title>` by group id, quoted where needed.
 async fn finish_page(
     src: &Source,
-    groups: &HashMap<String, Vec<u8>>,
+    groups: &[(String, Vec<u8>)],
     after: Option<String>,
     page: LeadPage,
 ) -> Result<Vec<u8>, ExportError> {
@@ -49,8 +50,8 @@ async fn finish_page(
     let mut out = Vec::with_capacity(page.text.len() + rows.len() * 24);
     for r in &rows {
         out.extend_from_slice(r.csv.as_bytes());
-        match groups.get(r.group_id.as_ref()) {
-            Some(g) => out.extend_from_slice(g),
+        match groups.iter().find(|(id, _)| *id == r.group_id) {
+            Some((_, g)) => out.extend_from_slice(g),
             None => out.push(b','),
         }
         out.push(b',');

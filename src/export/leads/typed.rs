@@ -8,13 +8,14 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::Semaphore;
 
 use super::Shape;
-use crate::export::read_ahead::read_ahead;
+use crate::export::read_ahead::{convert_ahead, read_ahead};
 use crate::export::{ExportError, PAGE_ROWS, Page, Pages};
 use crate::pipeline::cells::{CellKind, RawCells, ReadyRow};
-use crate::pipeline::data::{Datasets, LeadFilter, LeadPage, Snapshot};
+use crate::pipeline::data::{CopyError, Datasets, LeadFilter, LeadPage, Snapshot};
 
 /// What a run of pages reads and how it finishes them.
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub(super) struct Source {
     pub shape: Arc<Shape>,
     pub filter: LeadFilter,
     pub group: Option<String>,
+    /// Downloads that may hold a connection of their own (`pages`).
+    pub streams: Arc<Semaphore>,
 }
 
 impl Source {
@@ -47,7 +50,10 @@ impl Source {
     }
 
     /// Reads ready pages from the start, each with the key it was read
-    /// after, and turns each into a `T`.
+    /// after, and turns each into a `T`. One `COPY` streams them where the
+    /// database can and one of the export streams is free (it holds a
+    /// connection for the whole download); pages are read one query at a
+    /// time otherwise.
     pub fn pages<T: Send + 'static>(
         self,
         convert: impl Fn(
@@ -58,35 +64,67 @@ impl Source {
         + Send
         + 'static,
     ) -> futures_util::stream::BoxStream<'static, Result<T, ExportError>> {
-        let reader = self.clone();
-        read_ahead(
-            move |after| {
-                let src = reader.clone();
-                async move {
-                    let page = src.read(after.as_deref(), true).await?;
-                    let next = if page.count < PAGE_ROWS {
-                        None
-                    } else {
-                        page.last.clone()
-                    };
-                    Ok(((after, page), next))
-                }
-                .boxed()
-            },
-            move |(after, page)| convert(self.clone(), after, page),
-        )
+        let start = async move {
+            let (s, f, g) = (&self.snapshot, &self.filter, self.group.as_deref());
+            if let Ok(permit) = self.streams.clone().try_acquire_owned()
+                && let Some(copy) = self.data.lead_ready_copy(s, f, g, PAGE_ROWS, permit)
+            {
+                let number = s.number;
+                let mut after: Option<String> = None;
+                let pages = copy.map(move |page| {
+                    let page = page.map_err(|e| match e {
+                        CopyError::Pruned => ExportError::SnapshotGone(number),
+                        CopyError::Db(e) => ExportError::Db(e),
+                    })?;
+                    let read_after = std::mem::replace(&mut after, page.last.clone());
+                    Ok((read_after, page))
+                });
+                let src = self.clone();
+                return convert_ahead(pages.boxed(), move |(after, page)| {
+                    convert(src.clone(), after, page)
+                });
+            }
+            let reader = self.clone();
+            read_ahead(
+                move |after| {
+                    let src = reader.clone();
+                    async move {
+                        let page = src.read(after.as_deref(), true).await?;
+                        let next = if page.count < PAGE_ROWS {
+                            None
+                        } else {
+                            page.last.clone()
+                        };
+                        Ok(((after, page), next))
+                    }
+                    .boxed()
+                },
+                move |(after, page)| convert(self.clone(), after, page),
+            )
+        };
+        Box::pin(futures_util::stream::once(start).flatten())
     }
 
-    /// The origin of each email key that has one.
+    /// The origin of each email key that has one. Origins come from the
+    /// Calendly rows of the snapshot, read after the page itself: a prune
+    /// in between would leave them short, so the snapshot must still be
+    /// whole once they have been read.
     pub async fn origins<'k>(
         &self,
         keys: impl Iterator<Item = &'k str>,
     ) -> Result<HashMap<String, String>, ExportError> {
         let keys: Vec<String> = keys.map(str::to_owned).collect();
-        Ok(self
+        let origins = self
             .data
             .origins(&self.snapshot, &keys, &self.shape.event_types)
-            .await?)
+            .await?;
+        if !keys.is_empty()
+            && !self.data.config().origin_map.is_empty()
+            && !self.data.still_readable(&self.snapshot).await?
+        {
+            return Err(ExportError::SnapshotGone(self.snapshot.number));
+        }
+        Ok(origins)
     }
 }
 

@@ -3,6 +3,8 @@
 //! `/api/status` show. Every read names the snapshot it reads, so a reader
 //! that spans many queries (an export) sees one snapshot throughout.
 
+mod copy;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +13,8 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
+
+pub use copy::{CopyError, CopyPages};
 
 use super::model::RunStatus;
 use crate::config::PipelineConfig;

@@ -107,8 +107,8 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {
 }
 
 /// Runs the COPY, sending each full page as it fills; gives back the last,
-/// partial page. A reader that goes away ends it at once, as an error, so
-/// the connection is closed rather than reused.
+/// partial page. A reader that goes away ends it at the next row, as an
+/// error, so the connection is closed rather than reused.
 async fn copy(
     conn: &mut PgConnection,
     sql: &str,

@@ -10,6 +10,8 @@ pub mod export;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod lifecycle;
+pub mod limits;
 pub mod mail;
 pub mod notify;
 pub mod outbox;

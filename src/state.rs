@@ -20,6 +20,8 @@ use crate::config::Config;
 use crate::export::ExportService;
 use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
+use crate::lifecycle::Lifecycle;
+use crate::limits::Limits;
 use crate::notify::NotifyService;
 use crate::pipeline::PipelineService;
 #[cfg(feature = "sandbox")]
@@ -45,6 +47,10 @@ pub struct AppState {
     pub audit: Audit,
     /// Committed changes; subscriptions listen here.
     pub changes: Arc<ChangeSignal>,
+    /// Rate limits every replica shares.
+    pub limits: Arc<Limits>,
+    /// Draining and closing at shutdown.
+    pub lifecycle: Lifecycle,
     /// Recent `tickets`/`ticket` responses, per caller.
     pub responses: Arc<ResponseCache>,
     /// Automatic persisted queries: hash to query text, bounded.

@@ -23,6 +23,7 @@ mod m20261207_000071_lead_values_unbound;
 mod m20261208_000072_comment_visibility;
 mod m20261208_000073_client_notifications;
 mod m20261209_000074_ticket_attachments;
+mod m20261210_000075_rate_limits;
 mod versioned;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000072_comment_visibility::Migration),
             Box::new(m20261208_000073_client_notifications::Migration),
             Box::new(m20261209_000074_ticket_attachments::Migration),
+            Box::new(m20261210_000075_rate_limits::Migration),
         ]
     }
 }

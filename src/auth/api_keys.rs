@@ -117,10 +117,11 @@ impl ApiKeyService {
         identities: Arc<IdentityCache>,
         changes: Arc<ChangeSignal>,
         audit: Audit,
+        limits: Arc<crate::limits::Limits>,
     ) -> Self {
         Self {
             db,
-            limiter: KeyLimiter::default(),
+            limiter: KeyLimiter::new(limits),
             usage: UsageCounter::new(USAGE_WRITE_EVERY),
             identities,
             changes,
@@ -247,8 +248,8 @@ impl ApiKeyService {
 
     /// Takes one request from the key's per-minute budget (WebSocket
     /// operations pay here; HTTP requests when their key is checked).
-    pub fn charge(&self, key_id: Uuid, per_minute: u32) -> Result<(), AppError> {
-        self.limiter.check(key_id, per_minute)
+    pub async fn charge(&self, key_id: Uuid, per_minute: u32) -> Result<(), AppError> {
+        self.limiter.check(key_id, per_minute).await
     }
 
     /// Whether a key that authenticated a long-lived connection may still act:
@@ -298,7 +299,7 @@ impl ApiKeyService {
             }
         }
         let per_minute = u32::try_from(row.rate_limit_per_minute).unwrap_or(1);
-        self.limiter.check(row.id, per_minute)?;
+        self.limiter.check(row.id, per_minute).await?;
 
         let identity = Identity::ApiKey {
             key_id: row.id,

@@ -4,6 +4,9 @@
 //! this replica take effect at once; `CACHE_IDENTITY_TTL_MS` bounds how long
 //! one made through another replica (or the CLI) can go unseen.
 //!
+//! With several replicas on PostgreSQL, their logouts and revocations
+//! arrive through the change relay; while it is down nothing is remembered.
+//!
 //! The same goes for API keys that hold a WebSocket open: their subscriptions
 //! re-check the key at every event, and a revocation here forgets it at once.
 
@@ -30,6 +33,9 @@ struct Inner {
     keys: HashMap<Uuid, Instant>,
     /// Bumped by every invalidation, so a check that raced one is not stored.
     epoch: u64,
+    /// Changes made through other replicas are not reaching us: nothing is
+    /// served or kept until they do.
+    distrusted: bool,
 }
 
 /// Taken before the database checks; `insert` keeps the result only if no
@@ -57,6 +63,9 @@ impl IdentityCache {
             return None;
         }
         let inner = self.lock();
+        if inner.distrusted {
+            return None;
+        }
         let (identity, at) = inner.entries.get(jti)?;
         (at.elapsed() < self.ttl).then(|| identity.clone())
     }
@@ -70,7 +79,7 @@ impl IdentityCache {
             return;
         };
         let mut inner = self.lock();
-        if inner.epoch != checked.0 {
+        if inner.epoch != checked.0 || inner.distrusted {
             return;
         }
         if inner.entries.len() >= self.max_entries {
@@ -87,10 +96,12 @@ impl IdentityCache {
 
     /// Whether `key` was found active within the last TTL (and its expiry).
     pub fn key_active(&self, key: Uuid) -> bool {
-        self.lock()
-            .keys
-            .get(&key)
-            .is_some_and(|until| Instant::now() < *until)
+        let inner = self.lock();
+        !inner.distrusted
+            && inner
+                .keys
+                .get(&key)
+                .is_some_and(|until| Instant::now() < *until)
     }
 
     /// Remembers that `key` was active, for the TTL or until `expires_in`.
@@ -99,7 +110,7 @@ impl IdentityCache {
             return;
         }
         let mut inner = self.lock();
-        if inner.epoch != checked.0 {
+        if inner.epoch != checked.0 || inner.distrusted {
             return;
         }
         if inner.keys.len() >= self.max_entries {
@@ -145,6 +156,11 @@ impl Listener for IdentityCache {
             Change::AccountsChanged => self.clear(),
             Change::Ticket(_) | Change::Data(_) | Change::PipelineRun { .. } => {}
         }
+    }
+
+    fn trust(&self, trusted: bool) {
+        self.clear();
+        self.lock().distrusted = !trusted;
     }
 }
 
@@ -205,6 +221,27 @@ mod tests {
         let off = IdentityCache::new(Duration::ZERO, 10);
         off.insert(&staff("a"), off.epoch());
         assert!(off.get("a").is_none());
+    }
+
+    #[test]
+    fn remembers_nothing_while_distrusted_and_starts_afresh() {
+        let cache = IdentityCache::new(Duration::from_secs(60), 10);
+        let key = Uuid::new_v4();
+        cache.insert(&staff("a"), cache.epoch());
+        cache.insert_active_key(key, None, cache.epoch());
+        cache.trust(false);
+        assert!(cache.get("a").is_none());
+        assert!(!cache.key_active(key));
+        cache.insert(&staff("b"), cache.epoch());
+        cache.insert_active_key(key, None, cache.epoch());
+        assert!(cache.get("b").is_none(), "nothing kept while distrusted");
+        let before = cache.epoch();
+        cache.trust(true);
+        assert!(cache.get("a").is_none() && !cache.key_active(key));
+        cache.insert(&staff("c"), before);
+        assert!(cache.get("c").is_none(), "a check from the gap is not kept");
+        cache.insert(&staff("c"), cache.epoch());
+        assert!(cache.get("c").is_some());
     }
 
     #[test]

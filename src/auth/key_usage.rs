@@ -1,87 +1,92 @@
-//! What an API key has spent: its per-minute budget (governor, with the
-//! remaining budget an admin can read) and its request count, which is
+//! What an API key has spent: its per-minute budget (shared by every
+//! replica, with the remaining budget an admin can read) and its request count, which is
 //! gathered in memory and written in batches so a busy key does not write
 //! the database on every request.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::limits::{Limits, LimitsError, OnOutage, Verdict};
 
-type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
-
-struct KeyBudget {
-    per_minute: u32,
-    limiter: Arc<Limiter>,
-    /// The budget left after the last request, and when that was.
-    last: (u32, Instant),
-}
-
-/// One governor limiter per key id, each with that key's own quota. Keys are
-/// few (admin-created), so a map of direct limiters stays small.
-#[derive(Default)]
+/// Each key's budget is `per_minute` requests per minute, kept where every
+/// replica sees it (`limits`); this remembers what the last request left,
+/// for the admin's view.
 pub struct KeyLimiter {
-    limiters: Mutex<HashMap<Uuid, KeyBudget>>,
+    limits: Arc<Limits>,
+    last: Mutex<HashMap<Uuid, Last>>,
 }
+
+struct Last {
+    per_minute: u32,
+    left: u32,
+    at: Instant,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
 
 impl KeyLimiter {
-    /// Takes one request from the key's budget, or says how long to wait.
-    pub fn check(&self, key_id: Uuid, per_minute: u32) -> Result<(), AppError> {
-        let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(key_id).or_insert_with(|| budget(per_minute));
-        if entry.per_minute != per_minute {
-            *entry = budget(per_minute);
-        }
-        match entry.limiter.check() {
-            Ok(state) => {
-                entry.last = (state.remaining_burst_capacity(), Instant::now());
-                Ok(())
-            }
-            Err(not_until) => {
-                entry.last = (0, Instant::now());
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(AppError::RateLimited {
-                    retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-                })
-            }
+    pub fn new(limits: Arc<Limits>) -> Self {
+        Self {
+            limits,
+            last: Mutex::default(),
         }
     }
 
-    /// Requests the key may make right now: what its last request left,
-    /// plus what the quota has replenished since (one per `60 / limit` s).
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Last>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes one request from the key's budget, or says how long to wait.
+    pub async fn check(&self, key_id: Uuid, per_minute: u32) -> Result<(), AppError> {
+        let key = format!("key:{key_id}");
+        let verdict = self
+            .limits
+            .take(&key, per_minute, MINUTE, OnOutage::Configured)
+            .await
+            .map_err(|e| match e {
+                LimitsError::Unreachable | LimitsError::Redis(_) => AppError::Unavailable(
+                    "rate limits cannot be checked right now; retry shortly".to_owned(),
+                ),
+            })?;
+        let (left, result) = match verdict {
+            Verdict::Allowed { remaining } => (remaining, Ok(())),
+            Verdict::Refused { retry_after } => (
+                0,
+                Err(AppError::RateLimited {
+                    retry_after_secs: retry_after.as_secs_f64().ceil().max(1.0) as u64,
+                }),
+            ),
+        };
+        self.lock().insert(
+            key_id,
+            Last {
+                per_minute,
+                left,
+                at: Instant::now(),
+            },
+        );
+        result
+    }
+
+    /// Requests the key may make right now: what its last request here
+    /// left, plus what the quota has replenished since (one per
+    /// `60 / limit` s).
     pub fn remaining(&self, key_id: Uuid, per_minute: u32) -> u32 {
-        let map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(b) = map.get(&key_id).filter(|b| b.per_minute == per_minute) else {
+        let map = self.lock();
+        let Some(last) = map.get(&key_id).filter(|b| b.per_minute == per_minute) else {
             return per_minute;
         };
-        let (left, at) = b.last;
         let per_request = 60.0 / f64::from(per_minute.max(1));
-        let refilled = (at.elapsed().as_secs_f64() / per_request).floor() as u64;
-        (u64::from(left) + refilled).min(u64::from(per_minute)) as u32
+        let refilled = (last.at.elapsed().as_secs_f64() / per_request).floor() as u64;
+        (u64::from(last.left) + refilled).min(u64::from(per_minute)) as u32
     }
 
     pub fn forget(&self, key_id: Uuid) {
-        self.limiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&key_id);
-    }
-}
-
-fn budget(per_minute: u32) -> KeyBudget {
-    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    KeyBudget {
-        per_minute,
-        limiter: Arc::new(RateLimiter::direct(Quota::per_minute(n)).with_middleware()),
-        last: (per_minute, Instant::now()),
+        self.lock().remove(&key_id);
     }
 }
 
@@ -158,20 +163,23 @@ impl UsageCounter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn limiter_refuses_past_the_quota_with_a_wait() {
-        let l = KeyLimiter::default();
+    #[tokio::test]
+    async fn limiter_refuses_past_the_quota_with_a_wait() {
+        let l = KeyLimiter::new(Arc::new(Limits::in_memory()));
         let id = Uuid::new_v4();
         assert_eq!(l.remaining(id, 2), 2, "an unused key has its whole budget");
-        assert!(l.check(id, 2).is_ok());
+        assert!(l.check(id, 2).await.is_ok());
         assert_eq!(l.remaining(id, 2), 1);
-        assert!(l.check(id, 2).is_ok());
+        assert!(l.check(id, 2).await.is_ok());
         assert_eq!(l.remaining(id, 2), 0);
-        match l.check(id, 2) {
+        match l.check(id, 2).await {
             Err(AppError::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
             other => panic!("expected RateLimited, got {other:?}"),
         }
-        assert!(l.check(Uuid::new_v4(), 2).is_ok(), "keys are independent");
+        assert!(
+            l.check(Uuid::new_v4(), 2).await.is_ok(),
+            "keys are independent"
+        );
     }
 
     #[test]

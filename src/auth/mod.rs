@@ -153,6 +153,8 @@ pub struct AuthDeps {
     pub mailer: Arc<Mailer>,
     pub identities: Arc<identity_cache::IdentityCache>,
     pub changes: Arc<ChangeSignal>,
+    /// Rate limits shared by every replica (keys, login attempts).
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 /// The identity services, wired to one another.
@@ -173,7 +175,7 @@ impl AuthServices {
             d.db.clone(),
             d.keys,
             d.jwt,
-            &d.auth,
+            throttle::LoginThrottle::new(&d.auth).shared(d.limits.clone()),
             d.identities.clone(),
             d.changes.clone(),
             audit.clone(),
@@ -183,6 +185,7 @@ impl AuthServices {
             d.identities,
             d.changes.clone(),
             audit.clone(),
+            d.limits,
         ));
         let magic_links = Arc::new(magic_link::MagicLinkService::new(
             d.db.clone(),

@@ -16,7 +16,7 @@ use crate::auth::keys::JwtKeys;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Actor, Identity, Role, password};
 use crate::changes::{Change, ChangeSignal};
-use crate::config::{AuthConfig, JwtConfig};
+use crate::config::JwtConfig;
 use crate::db::entities::{client, user};
 use crate::db::repo::{clients, sessions, users};
 use crate::error::AppError;
@@ -56,7 +56,7 @@ impl SessionService {
         db: DatabaseConnection,
         keys: Arc<JwtKeys>,
         jwt: JwtConfig,
-        auth: &AuthConfig,
+        throttle: LoginThrottle,
         identities: Arc<IdentityCache>,
         changes: Arc<ChangeSignal>,
         audit: Audit,
@@ -65,7 +65,7 @@ impl SessionService {
             db,
             keys,
             jwt,
-            throttle: LoginThrottle::new(auth),
+            throttle,
             identities,
             changes,
             audit,
@@ -82,7 +82,7 @@ impl SessionService {
         ip: Option<IpAddr>,
     ) -> Result<(IssuedToken, user::Model), AppError> {
         let username = normalize_username(username);
-        let attempt = self.throttle.begin(&username, ip)?;
+        let attempt = self.throttle.begin(&username, ip).await?;
 
         let user = users::find_by_username(&self.db, &username).await?;
         let ok = password::verify(
@@ -106,7 +106,7 @@ impl SessionService {
                 ));
             }
         };
-        self.throttle.succeeded(&username, ip, attempt);
+        self.throttle.succeeded(&username, ip, attempt).await;
         let issued = jwt::issue_staff(&self.keys, user.id, self.jwt.expiration_hours)?;
         self.audit
             .record_as(
@@ -152,8 +152,12 @@ impl SessionService {
     pub async fn from_token(&self, token: &str) -> Result<Identity, AppError> {
         let claims = jwt::decode(&self.keys, token)?;
         if let Some(identity) = self.identities.get(&claims.jti) {
+            metrics::counter!("cache_requests_total", "cache" => "identity", "result" => "hit")
+                .increment(1);
             return Ok(identity);
         }
+        metrics::counter!("cache_requests_total", "cache" => "identity", "result" => "miss")
+            .increment(1);
         let checked = self.identities.epoch();
         let identity = self.check_account(claims).await?;
         self.identities.insert(&identity, checked);

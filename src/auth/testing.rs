@@ -50,6 +50,7 @@ pub(crate) async fn services() -> Services {
         mailer,
         identities,
         changes: changes.clone(),
+        limits: Arc::new(crate::limits::Limits::in_memory()),
     });
     Services {
         db,

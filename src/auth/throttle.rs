@@ -1,22 +1,36 @@
 //! Failed-login throttling, per username and per client IP. Failures are
 //! counted in a sliding window; once a key reaches its limit every attempt is
 //! refused (even with the right password) until the oldest failure ages out,
-//! so guessing is capped at `limit` tries per window. Kept in memory: a
-//! restart forgets failures, which only ever helps a legitimate user.
+//! so guessing is capped at `limit` tries per window. On SQLite (one
+//! process) kept in memory: a restart forgets failures, which only ever
+//! helps a legitimate user. With replicas the budgets are shared
+//! (`limits`): there each attempt spends from a budget of `limit` per
+//! window that refills smoothly, and a store that cannot be reached refuses
+//! logins rather than multiply the guessing budget.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::AuthConfig;
 use crate::error::AppError;
+use crate::limits::{Limits, OnOutage, Verdict};
 
 pub struct LoginThrottle {
     window: Duration,
     per_user: u32,
     per_ip: u32,
     failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
+    /// Budgets every replica shares; `None` keeps them here.
+    shared: Option<Arc<Limits>>,
+}
+
+/// A login attempt under way, for `succeeded`.
+#[derive(Clone, Copy, Debug)]
+pub enum Attempt {
+    Local(Instant),
+    Shared,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -36,6 +50,68 @@ impl LoginThrottle {
             per_user: cfg.login_max_failures,
             per_ip: cfg.login_max_failures_per_ip,
             failures: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// Throttles with budgets shared by every replica, unless `limits` keeps
+    /// them in memory anyway (then the exact sliding window here is used).
+    pub fn shared(mut self, limits: Arc<Limits>) -> Self {
+        if limits.store_name() != "memory" {
+            self.shared = Some(limits);
+        }
+        self
+    }
+
+    /// Starts a login attempt (see `begin_local`); the attempt is paid for
+    /// until `succeeded` gives it back.
+    pub async fn begin(&self, username: &str, ip: Option<IpAddr>) -> Result<Attempt, AppError> {
+        let Some(limits) = &self.shared else {
+            return self.begin_local(username, ip).map(Attempt::Local);
+        };
+        let unavailable =
+            || AppError::Unavailable("sign-in is unavailable right now; retry shortly".to_owned());
+        let mut taken = Vec::new();
+        let mut wait = Duration::ZERO;
+        for (key, limit) in self.keys(username, ip) {
+            let name = shared_key(&key);
+            match limits
+                .take(&name, limit, self.window, OnOutage::Refuse)
+                .await
+                .map_err(|_| unavailable())?
+            {
+                Verdict::Allowed { .. } => taken.push((name, limit)),
+                Verdict::Refused { retry_after } => wait = wait.max(retry_after),
+            }
+        }
+        if wait.is_zero() {
+            return Ok(Attempt::Shared);
+        }
+        // Refused: what the other key paid is returned.
+        for (name, limit) in taken {
+            limits.give_back(&name, limit, self.window).await;
+        }
+        Err(AppError::RateLimited {
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        })
+    }
+
+    /// The attempt was a good password: clears the username's budget and
+    /// gives the IP back what the attempt paid.
+    pub async fn succeeded(&self, username: &str, ip: Option<IpAddr>, attempt: Attempt) {
+        match (attempt, &self.shared) {
+            (Attempt::Local(at), _) => self.succeeded_local(username, ip, at),
+            (Attempt::Shared, Some(limits)) => {
+                limits
+                    .reset(&shared_key(&Key::User(username.to_owned())))
+                    .await;
+                if let Some(ip) = ip {
+                    limits
+                        .give_back(&shared_key(&Key::Ip(ip)), self.per_ip, self.window)
+                        .await;
+                }
+            }
+            (Attempt::Shared, None) => {}
         }
     }
 
@@ -67,7 +143,7 @@ impl LoginThrottle {
     /// a failure at once (under the same lock as the check), so parallel
     /// guesses cannot all pass the check before any of them is recorded.
     /// `succeeded` takes the count back.
-    pub fn begin(&self, username: &str, ip: Option<IpAddr>) -> Result<Instant, AppError> {
+    pub fn begin_local(&self, username: &str, ip: Option<IpAddr>) -> Result<Instant, AppError> {
         let mut map = self.lock();
         let now = Instant::now();
         let mut wait = Duration::ZERO;
@@ -95,7 +171,7 @@ impl LoginThrottle {
 
     /// The attempt begun at `at` was a good password: clears the username's
     /// failures and returns the IP's reserved slot.
-    pub fn succeeded(&self, username: &str, ip: Option<IpAddr>, at: Instant) {
+    pub fn succeeded_local(&self, username: &str, ip: Option<IpAddr>, at: Instant) {
         let mut map = self.lock();
         map.remove(&Key::User(username.to_owned()));
         if let Some(ip) = ip
@@ -137,6 +213,13 @@ impl LoginThrottle {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
         // A panic while holding the lock leaves plain data behind; keep going.
         self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn shared_key(key: &Key) -> String {
+    match key {
+        Key::User(name) => format!("login:user:{name}"),
+        Key::Ip(ip) => format!("login:ip:{ip}"),
     }
 }
 
@@ -191,12 +274,15 @@ mod tests {
         let t = throttle(3, 100);
         let ip: Option<IpAddr> = "10.0.0.4".parse().ok();
         // Begun together, before any verdict: only the first three pass.
-        let begun: Vec<_> = (0..10).map(|_| t.begin("ada", ip)).collect();
+        let begun: Vec<_> = (0..10).map(|_| t.begin_local("ada", ip)).collect();
         assert_eq!(begun.iter().filter(|r| r.is_ok()).count(), 3);
         if let Some(Ok(at)) = begun.into_iter().next() {
-            t.succeeded("ada", ip, at);
+            t.succeeded_local("ada", ip, at);
         }
-        assert!(t.begin("ada", ip).is_ok(), "a success clears the username");
+        assert!(
+            t.begin_local("ada", ip).is_ok(),
+            "a success clears the username"
+        );
     }
 
     #[test]

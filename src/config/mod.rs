@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod env;
 mod graphql;
+mod limits;
 mod mail;
 mod network;
 mod notify;
@@ -27,6 +28,7 @@ pub use attachments::AttachmentsConfig;
 pub use auth::{AdminConfig, AuthConfig, JwtConfig, StaffSeed};
 pub use cache::CacheConfig;
 pub use graphql::GraphqlConfig;
+pub use limits::LimitsConfig;
 pub use mail::{MailConfig, SmtpTls};
 pub use network::IpRange;
 pub use notify::NotifyConfig;
@@ -73,6 +75,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub cache: CacheConfig,
     pub graphql: GraphqlConfig,
+    pub limits: LimitsConfig,
     /// Where local state lives: the default SQLite file, the dev mail outbox.
     pub data_dir: PathBuf,
 }
@@ -119,6 +122,7 @@ impl Config {
             outbox: OutboxConfig::from_env(&env)?,
             cache: CacheConfig::from_env(&env)?,
             graphql: GraphqlConfig::from_env(&env)?,
+            limits: LimitsConfig::from_env(&env)?,
             data_dir: PathBuf::from(env.get("DATA_DIR").unwrap_or("data")),
             server,
         })

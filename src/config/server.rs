@@ -18,6 +18,12 @@ pub struct ServerConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the caller
     /// (`TRUSTED_PROXIES`); from anyone else the header is ignored.
     pub trusted_proxies: Vec<IpRange>,
+    /// Where `/metrics` is served on its own (`METRICS_ADDR`, such as
+    /// 0.0.0.0:9090); without it, on the main port to loopback callers.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How long `/ready` says 503 after SIGTERM before connections close
+    /// (`SHUTDOWN_DRAIN_MS`): long enough for the balancer to notice.
+    pub shutdown_drain: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -61,12 +67,32 @@ impl ServerConfig {
                 )
             })?);
         }
+        let metrics_addr = match env.get("METRICS_ADDR").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|_| {
+                ConfigError::new(
+                    "METRICS_ADDR",
+                    format!("expected an address and port such as 0.0.0.0:9090, got {v:?}"),
+                )
+            })?),
+        };
+        let drain_ms: u64 =
+            env.parse_or("SHUTDOWN_DRAIN_MS", 0, "a whole number of milliseconds")?;
+        if drain_ms > 120_000 {
+            return Err(ConfigError::new(
+                "SHUTDOWN_DRAIN_MS",
+                "must be at most 120000 (two minutes)",
+            ));
+        }
+        let shutdown_drain = std::time::Duration::from_millis(drain_ms);
         Ok(Self {
             host,
             port,
             public_url,
             allowed_origins,
             trusted_proxies,
+            metrics_addr,
+            shutdown_drain,
         })
     }
 

@@ -6,15 +6,19 @@
 //!   sandbox mode; anonymous production callers get UNAUTHENTICATED.
 //!
 //! Kept as a schema extension so the rules hold for every field, including
-//! ones added later without a guard.
+//! ones added later without a guard. It also counts live subscriptions.
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextSubscribe,
+};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{Response, ServerError, ServerResult, Variables};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
 use crate::auth::{ApiKeyPermission, Identity};
 use crate::error::AppError;
@@ -29,8 +33,46 @@ impl ExtensionFactory for AccessPolicy {
     }
 }
 
+/// Where the name of a request's one named operation is left once its
+/// document is parsed, for `/metrics` (clients often send no
+/// `operationName`).
+#[derive(Clone, Default)]
+pub struct OperationSeen(Arc<std::sync::OnceLock<String>>);
+
+impl OperationSeen {
+    pub fn name(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+/// Counts a live operation stream (a subscription, over WebSocket) for
+/// `/metrics` while it lives.
+struct LiveStream;
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        metrics::gauge!("graphql_subscriptions_open").decrement(1.0);
+    }
+}
+
 #[async_trait::async_trait]
 impl Extension for AccessPolicy {
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        metrics::gauge!("graphql_subscriptions_open").increment(1.0);
+        let live = LiveStream;
+        next.run(ctx, stream)
+            .map(move |r| {
+                let _counted = &live;
+                r
+            })
+            .boxed()
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -39,6 +81,13 @@ impl Extension for AccessPolicy {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
+        if let (Some(seen), DocumentOperations::Multiple(ops)) =
+            (ctx.data_opt::<OperationSeen>(), &doc.operations)
+            && ops.len() == 1
+            && let Some(name) = ops.keys().next()
+        {
+            let _ = seen.0.set(name.to_string());
+        }
         let identity = ctx.data_opt::<Identity>().unwrap_or(&Identity::Anonymous);
         let state = ctx.data_opt::<AppState>();
         let sandbox = state.is_some_and(|s| s.config.sandbox_mode());
@@ -51,7 +100,11 @@ impl Extension for AccessPolicy {
             },
         ) = (state, ctx.data_opt::<OverWebSocket>(), identity)
         {
-            state.api_keys.charge(*key_id, *per_minute).map_err(deny)?;
+            state
+                .api_keys
+                .charge(*key_id, *per_minute)
+                .await
+                .map_err(deny)?;
             // The connection may have outlived the key.
             if !state.api_keys.still_active(*key_id).await {
                 return Err(deny(AppError::Unauthenticated(

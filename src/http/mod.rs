@@ -11,6 +11,7 @@ pub mod graphql;
 mod health;
 pub mod notifications;
 pub mod pipeline;
+pub mod prometheus;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -51,12 +52,14 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
         .route("/ready", get(health::ready))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql::graphql_ws))
+        .route("/metrics", get(prometheus::local))
         .route("/api/openapi.json", get(api::openapi::serve))
         .merge(api::routes())
         .merge(dashboard::routes());
     modules
         .into_iter()
         .fold(base, Router::merge)
+        .route_layer(axum::middleware::from_fn(prometheus::track))
         .fallback(not_found)
         .with_state(HttpState { app, schema })
         .layer(axum::middleware::from_fn_with_state(

@@ -374,6 +374,7 @@ impl PipelineService {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&run.id);
+        record_run(run, status, ctx, now);
         if status == RunStatus::Succeeded {
             // Exports may still read the snapshot this one replaced.
             if let Some(prev) = repo::succeeded_before(&self.db, run.number).await? {
@@ -382,6 +383,23 @@ impl PipelineService {
         }
         self.changes.publish(Change::PipelineRun { run_id: run.id });
         Ok(())
+    }
+}
+
+/// Counts an ended run for `/metrics`: by status, its duration, and the
+/// records it read per stream.
+fn record_run(
+    run: &pipeline_run::Model,
+    status: RunStatus,
+    ctx: Option<&RunCtx>,
+    now: DateTime<Utc>,
+) {
+    let status = status.code().to_lowercase();
+    metrics::counter!("pipeline_runs_total", "status" => status.clone()).increment(1);
+    let took = (now - run.started_at).num_milliseconds().max(0) as f64 / 1e3;
+    metrics::histogram!("pipeline_run_duration_seconds", "status" => status).record(took);
+    for s in ctx.map(RunCtx::stats).unwrap_or_default() {
+        metrics::counter!("pipeline_rows_fetched_total", "stream" => s.stream).increment(s.fetched);
     }
 }
 

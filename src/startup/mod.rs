@@ -18,6 +18,7 @@ use crate::auth::identity_cache::IdentityCache;
 use crate::auth::keys::JwtKeys;
 use crate::auth::{AuthDeps, AuthServices, accounts};
 use crate::changes::ChangeSignal;
+use crate::changes::relay::Relay;
 use crate::config::Config;
 use crate::db::{self, DbError};
 use crate::export::ExportService;
@@ -25,6 +26,8 @@ use crate::graphql;
 use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
 use crate::http;
+use crate::lifecycle::Lifecycle;
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::notify::{Notifier, NotifyService};
 use crate::outbox::{self, Outbox};
@@ -46,6 +49,8 @@ pub enum StartupError {
     Keys(sea_orm::DbErr),
     #[error("cannot set up staff accounts: {0:?}")]
     Accounts(crate::error::AppError),
+    #[error(transparent)]
+    Limits(crate::limits::LimitsError),
     #[error("cannot set up mail: {0}")]
     Mail(anyhow::Error),
     #[cfg(feature = "sandbox")]
@@ -74,6 +79,10 @@ pub struct Application {
     state: AppState,
     modules: Vec<Arc<dyn Module>>,
     outbox: Outbox,
+    /// Carries changes to and from the other replicas (PostgreSQL).
+    relay: Option<Relay>,
+    /// `/metrics` on a port of its own (`METRICS_ADDR`).
+    metrics: Option<TcpListener>,
 }
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -85,12 +94,15 @@ impl Application {
         // First: in sandbox mode every later use of the config must already
         // see the simulators' URLs, tokens and board ids.
         #[cfg(feature = "sandbox")]
-        let sandbox = if config.sandbox_mode() {
+        // A config whose sandbox already runs (another replica's) shares it.
+        let sandbox = if config.sandbox_mode() && !config.sandbox.running {
             Some(Arc::new(sandbox::start(&mut config).await?))
         } else {
             None
         };
 
+        // Before anything is counted.
+        http::prometheus::handle();
         let (db, db_stats) = db::connect_counted(&config.database).await?;
         db::migrate(&db).await?;
         let keys = Arc::new(
@@ -108,6 +120,19 @@ impl Application {
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let metrics = match config.server.metrics_addr {
+            Some(addr) => {
+                Some(
+                    TcpListener::bind(addr)
+                        .await
+                        .map_err(|source| StartupError::Bind {
+                            addr: addr.to_string(),
+                            source,
+                        })?,
+                )
+            }
+            None => None,
+        };
         // With PORT=0 the real port is known only now; links and webhook
         // registrations must carry it.
         if config.server.public_url.port() == Some(0)
@@ -129,10 +154,14 @@ impl Application {
             config.cache.identity_ttl,
             config.cache.max_entries,
         ));
-        let changes = Arc::new(ChangeSignal::new(vec![
-            responses.clone(),
-            identities.clone(),
-        ]));
+        let limits = Arc::new(Limits::new(&config.limits, &db).map_err(StartupError::Limits)?);
+        tracing::info!(store = limits.store_name(), "rate limits");
+        let mut signal = ChangeSignal::new(vec![responses.clone(), identities.clone()]);
+        let mut relay = Relay::attach(&db, &mut signal);
+        if let Some(r) = &mut relay {
+            r.listen(&signal).await;
+        }
+        let changes = Arc::new(signal);
         let auth = AuthServices::new(AuthDeps {
             db: db.clone(),
             keys: keys.clone(),
@@ -142,6 +171,7 @@ impl Application {
             mailer: mailer.clone(),
             identities,
             changes: changes.clone(),
+            limits: limits.clone(),
         });
         let outbox = Outbox::default();
 
@@ -232,6 +262,8 @@ impl Application {
             clients: auth.clients,
             audit: auth.audit,
             changes,
+            limits,
+            lifecycle: Lifecycle::default(),
             responses,
             persisted_queries,
             monday,
@@ -252,6 +284,8 @@ impl Application {
             state,
             modules,
             outbox,
+            relay,
+            metrics,
         })
     }
 
@@ -263,6 +297,14 @@ impl Application {
         &self.state
     }
 
+    /// The port `/metrics` has to itself, when `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+    }
+
     /// Serves until SIGINT or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
@@ -271,13 +313,15 @@ impl Application {
     /// Serves until `signal` completes, then lets in-flight requests finish for
     /// a bounded time. Long-lived WebSockets would otherwise hold shutdown open.
     pub async fn run_until(
-        self,
+        mut self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         // Dropped with this future: a server that is stopped (or whose task
         // is aborted) takes its background work with it.
         let _workers = AbortOnDrop(self.spawn_workers());
         let api_keys = self.state.api_keys.clone();
+        let lifecycle = self.state.lifecycle.clone();
+        let drain_for = self.state.config.server.shutdown_drain;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(
             self.listener,
@@ -287,7 +331,14 @@ impl Application {
         )
         .with_graceful_shutdown(async move {
             signal.await;
-            tracing::info!("shutting down");
+            tracing::info!(
+                drain_ms = drain_for.as_millis() as u64,
+                "shutting down: draining"
+            );
+            lifecycle.drain();
+            tokio::time::sleep(drain_for).await;
+            tracing::info!("shutting down: closing connections");
+            lifecycle.close();
             let _ = tx.send(());
         });
         let served = tokio::select! {
@@ -305,7 +356,7 @@ impl Application {
     }
 
     /// Every module's workers, and one outbox worker for all their kinds.
-    fn spawn_workers(&self) -> Vec<tokio::task::JoinHandle<()>> {
+    fn spawn_workers(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
         let state = &self.state;
         let mut outbox = outbox::Worker::new(
             state.db.clone(),
@@ -323,6 +374,17 @@ impl Application {
             workers.push(tokio::spawn(Arc::new(outbox).run()));
         }
         workers.push(tokio::spawn(state.api_keys.clone().run_usage_flush()));
+        if let Some(relay) = self.relay.take() {
+            workers.push(tokio::spawn(relay.run(state.changes.clone())));
+        }
+        if let Some(listener) = self.metrics.take() {
+            let router = http::prometheus::own_router(state.clone());
+            workers.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }));
+        }
         workers
     }
 }

@@ -6,19 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// Folders and files below the API: they take their dependencies explicitly.
 const BELOW_THE_API: &[&str] = &[
-    "auth",
-    "tickets",
-    "db",
-    "upstream",
-    "config",
-    "mail",
-    "pipeline",
-    "export",
-    "changes.rs",
-    "outbox",
-    "ids.rs",
-    "tls.rs",
-    "error.rs",
+    "auth", "tickets", "db", "upstream", "config", "mail", "pipeline", "export", "changes",
+    "limits", "outbox", "ids.rs", "tls.rs", "error.rs",
 ];
 const UPWARD: &[&str] = &[
     "crate::state",

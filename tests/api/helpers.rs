@@ -25,8 +25,12 @@ pub struct TestApp {
     /// The in-process upstream simulators (None when a test configured real
     /// upstream tokens); see `TestApp::sandbox()`.
     pub sandbox: Option<Arc<SandboxHandle>>,
+    /// The port `/metrics` has to itself (`METRICS_ADDR`).
+    pub metrics_port: Option<u16>,
     /// The serving task; aborting it stops the app and its background work.
     server: tokio::task::AbortHandle,
+    /// Sends the app the shutdown signal (SIGTERM, in production).
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     /// Holds the data dir and SQLite file; removed when the test ends.
     _dir: tempfile::TempDir,
 }
@@ -113,19 +117,58 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Vec<(String, String)>)) 
     customize(&mut vars);
     let config = Config::from_vars(vars).expect("test config");
     let app = Application::build(config).await.expect("app builds");
+    let sandbox = app.state().sandbox.clone();
+    serve(app, db, sandbox, dir)
+}
+
+/// Runs `app` until `shut_down` (or the test's end).
+fn serve(
+    app: Application,
+    db: TestDb,
+    sandbox: Option<Arc<SandboxHandle>>,
+    dir: tempfile::TempDir,
+) -> TestApp {
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let state = app.state().clone();
-    let server = tokio::spawn(app.run_until(std::future::pending())).abort_handle();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    // Dropping the sender does not stop the app.
+    let signal = async move {
+        if rx.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let server = tokio::spawn(app.run_until(signal)).abort_handle();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         client: reqwest::Client::new(),
         db,
-        sandbox: state.sandbox.clone(),
+        sandbox,
         state,
         server,
+        stop: std::sync::Mutex::new(Some(stop)),
         _dir: dir,
     }
+}
+
+/// A second replica of `first`: the same settings, database, keys and
+/// sandbox upstreams (whose webhooks keep going to `first`), its own port,
+/// caches and workers; as production runs two processes behind a balancer.
+pub async fn spawn_replica(first: &TestApp) -> TestApp {
+    let mut config = (*first.state.config).clone();
+    config.server.port = 0;
+    let _ = config.server.public_url.set_port(Some(0));
+    if config.mail.magic_link_url.port() == Some(first.port) {
+        let _ = config.mail.magic_link_url.set_port(Some(0));
+    }
+    let app = Application::build(config).await.expect("replica builds");
+    let db = TestDb::Shared {
+        url: first.db.url(),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    serve(app, db, first.sandbox.clone(), dir)
 }
 
 /// A standalone sandbox (both simulators, faults, control API) on a free
@@ -148,6 +191,13 @@ pub async fn spawn_sandbox(customize: impl FnOnce(&mut SandboxOptions)) -> Sandb
 }
 
 impl TestApp {
+    /// Sends the app its shutdown signal, as SIGTERM does.
+    pub fn shut_down(&self) {
+        if let Some(stop) = self.stop.lock().unwrap().take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Stops the app abruptly, as a killed process would: in-flight requests
     /// and background work are dropped wherever they are.
     pub fn kill(&self) {
@@ -289,6 +339,26 @@ impl WsClient {
         }
     }
 
+    /// The next JSON message (skipping keep-alives), or, when the socket
+    /// closes first, its close code (`Err(None)`: no frame, or a timeout).
+    pub async fn next_or_close(&mut self, wait: Duration) -> Result<Value, Option<u16>> {
+        loop {
+            let Ok(Some(Ok(msg))) = tokio::time::timeout(wait, self.stream.next()).await else {
+                return Err(None);
+            };
+            match msg {
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(&t).expect("ws JSON");
+                    if !matches!(v["type"].as_str(), Some("ka" | "ping" | "pong")) {
+                        return Ok(v);
+                    }
+                }
+                Message::Close(frame) => return Err(frame.map(|f| f.code.into())),
+                _ => {}
+            }
+        }
+    }
+
     /// The code of the close frame the server sends next, skipping other
     /// messages; `None` if the socket ends without one.
     pub async fn close_code(&mut self) -> Option<u16> {
@@ -314,6 +384,10 @@ impl WsClient {
 
 /// A database of the test's own, removed when the test ends.
 pub enum TestDb {
+    /// Another app's database, which that app removes.
+    Shared {
+        url: String,
+    },
     Sqlite {
         path: PathBuf,
     },
@@ -355,13 +429,17 @@ impl TestDb {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, TestDb::Postgres { .. })
+        match self {
+            TestDb::Postgres { .. } => true,
+            TestDb::Shared { url } => url.starts_with("postgres"),
+            TestDb::Sqlite { .. } => false,
+        }
     }
 
     pub fn url(&self) -> String {
         match self {
             TestDb::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
-            TestDb::Postgres { url, .. } => url.clone(),
+            TestDb::Postgres { url, .. } | TestDb::Shared { url } => url.clone(),
         }
     }
 
@@ -380,6 +458,7 @@ impl TestDb {
             TestDb::Postgres {
                 admin_url, name, ..
             } => drop_pg(admin_url, name).await,
+            TestDb::Shared { .. } => panic!("destroy the database through the app that owns it"),
         }
     }
 

@@ -301,6 +301,20 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .await
 }
 
+/// How many rows wait for delivery, and since when the oldest has.
+pub async fn depth(db: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    let count = backlog(db).await?;
+    let oldest: Option<DateTime<Utc>> = outbox::Entity::find()
+        .filter(open())
+        .order_by_asc(outbox::Column::Id)
+        .select_only()
+        .column(outbox::Column::CreatedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok((count, oldest))
+}
+
 /// Rows still to be delivered that have failed at least once, the longest
 /// waiting first.
 pub async fn retrying(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {

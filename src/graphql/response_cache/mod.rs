@@ -7,8 +7,9 @@
 //! computed. Every committed change is announced on the change signal with
 //! its scope (tickets of one client, say), which bumps that scope's
 //! generation for staff and for the owning client, so a change is visible on
-//! the very next request here. `CACHE_RESPONSE_TTL_MS` bounds how long a
-//! change made through another replica can go unseen.
+//! the very next request here. On PostgreSQL the other replicas' changes
+//! arrive the same way, through the change relay; while it is down nothing
+//! is served from here, and `CACHE_RESPONSE_TTL_MS` bounds everything else.
 //!
 //! After a change, the many requests that find their entry stale do not all
 //! execute the query: the first runs it and the others wait for its answer.
@@ -16,6 +17,7 @@
 mod policy;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,8 @@ pub struct ResponseCache {
     max_entries: usize,
     max_bytes: usize,
     inner: Mutex<Inner>,
+    /// Off while changes made through other replicas are not reaching us.
+    trusted: AtomicBool,
 }
 
 /// Answers larger than this are not kept: one caller must not be able to
@@ -174,6 +178,7 @@ impl ResponseCache {
             max_entries,
             max_bytes,
             inner: Mutex::default(),
+            trusted: AtomicBool::new(true),
         }
     }
 
@@ -185,7 +190,10 @@ impl ResponseCache {
     /// The key for this caller and request, or `None` when it must not be
     /// cached at all (caching off, anonymous callers, request extensions).
     pub fn key(&self, identity: &Identity, request: &async_graphql::Request) -> Option<Key> {
-        if self.ttl.is_zero() || !request.extensions.is_empty() {
+        if self.ttl.is_zero()
+            || !request.extensions.is_empty()
+            || !self.trusted.load(Ordering::Acquire)
+        {
             return None;
         }
         let caller = match identity {
@@ -351,6 +359,13 @@ impl Listener for ResponseCache {
         if let Some(scope) = change.scope() {
             self.invalidate(scope);
         }
+    }
+
+    fn trust(&self, trusted: bool) {
+        // Either way, what was kept may be stale; and an execution that
+        // began before the switch is not kept (its stamp no longer holds).
+        self.trusted.store(trusted, Ordering::Release);
+        self.invalidate(Scope::Everything);
     }
 }
 

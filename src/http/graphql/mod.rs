@@ -27,6 +27,7 @@ use crate::auth::{self, Identity};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::guard::ClientIp;
+use crate::graphql::policy::OperationSeen;
 use crate::graphql::response_cache::{Cacheable, Lookup, OperationName};
 use crate::state::AppState;
 
@@ -172,7 +173,7 @@ async fn serve(
     {
         // The key paid for one when it was checked.
         for _ in 1..operations.count() {
-            if let Err(e) = app.api_keys.charge(*key_id, *per_minute) {
+            if let Err(e) = app.api_keys.charge(*key_id, *per_minute).await {
                 return answer::refused(media, e.into());
             }
         }
@@ -215,7 +216,35 @@ enum Outcome {
 
 /// One operation: its persisted query resolved, refused over GET if it is
 /// a mutation, then answered from the response cache or executed.
+/// One operation, counted for `/metrics` by name and outcome.
 async fn run(
+    app: &AppState,
+    schema: &AppSchema,
+    ip: Option<std::net::IpAddr>,
+    identity: Identity,
+    request: async_graphql::Request,
+    method: &Method,
+) -> Result<Outcome, Refusal> {
+    let (query, sent) = (request.query.clone(), request.operation_name.clone());
+    let seen = OperationSeen::default();
+    let request = request.data(seen.clone());
+    let outcome = execute(app, schema, ip, identity, request, method).await;
+    let code = match &outcome {
+        Ok(Outcome::Cached(_)) => "OK".to_owned(),
+        Ok(Outcome::Fresh(r)) => match r.errors.first() {
+            None => "OK".to_owned(),
+            Some(e) => match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                Some(async_graphql::Value::String(code)) => code.clone(),
+                _ => "ERROR".to_owned(),
+            },
+        },
+        Err(refusal) => refusal.error.code().to_owned(),
+    };
+    crate::http::prometheus::graphql_operation(&query, sent.as_deref(), seen.name(), &code);
+    outcome
+}
+
+async fn execute(
     app: &AppState,
     schema: &AppSchema,
     ip: Option<std::net::IpAddr>,
@@ -236,7 +265,16 @@ async fn run(
     }
     let cache = &app.responses;
     let key = cache.key(&identity, &request);
-    let run = match key.as_ref().map(|k| cache.lookup(k)) {
+    let lookup = key.as_ref().map(|k| cache.lookup(k));
+    let result = match &lookup {
+        Some(Lookup::Hit(_)) => "hit",
+        Some(Lookup::Wait(_)) => "shared",
+        Some(Lookup::Run(_)) => "miss",
+        None => "uncached",
+    };
+    metrics::counter!("cache_requests_total", "cache" => "response", "result" => result)
+        .increment(1);
+    let run = match lookup {
         Some(Lookup::Hit(body)) => return Ok(Outcome::Cached(body)),
         Some(Lookup::Wait(waiter)) => match waiter.answer().await {
             Some(body) => return Ok(Outcome::Cached(body)),

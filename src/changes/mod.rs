@@ -6,14 +6,20 @@
 //!
 //! Listeners are called inline by `publish`, before the publishing request
 //! answers, so a change is visible on the very next request. Subscriptions
-//! read the same changes from a broadcast stream.
+//! read the same changes from a broadcast stream. On PostgreSQL the relay
+//! (`relay.rs`) carries each change to the other replicas, which deliver it
+//! to their own listeners and subscribers.
+
+pub mod relay;
+mod wire;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
@@ -66,7 +72,9 @@ impl Change {
     }
 }
 
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub enum TicketEventKind {
     Created,
     Updated,
@@ -89,26 +97,136 @@ pub struct TicketEvent {
 /// Hears every change, inline. Must be quick and must not block.
 pub trait Listener: Send + Sync {
     fn changed(&self, change: &Change);
+
+    /// Whether changes from other replicas are reaching this one. While they
+    /// are not, nothing remembered may be served: it could be stale with no
+    /// way to hear of it. Untrusted, then trusted again once caught up.
+    fn trust(&self, _trusted: bool) {}
 }
 
 pub struct ChangeSignal {
     listeners: Vec<Arc<dyn Listener>>,
     stream: broadcast::Sender<Arc<Change>>,
+    /// To the other replicas, when there are any to tell (PostgreSQL).
+    relay: Option<mpsc::UnboundedSender<Arc<Change>>>,
+    status: StreamStatus,
+}
+
+/// How the stream between replicas is doing, for `/ready` and the logs.
+#[derive(Default)]
+pub struct StreamStatus {
+    /// Whether changes cross replicas at all (PostgreSQL).
+    relayed: bool,
+    /// This replica, as its changes are signed.
+    origin: Uuid,
+    up: AtomicBool,
+    /// Times changes from other replicas may have been missed.
+    gaps: AtomicU64,
+    /// Changes heard from other replicas, and the lag of the last one.
+    heard: AtomicU64,
+    last_lag_ms: AtomicU64,
+    /// The listening connection's backend process id (0 when down).
+    listener_pid: AtomicI32,
+}
+
+impl StreamStatus {
+    pub fn relayed(&self) -> bool {
+        self.relayed
+    }
+
+    pub fn origin(&self) -> Uuid {
+        self.origin
+    }
+
+    /// Listening, and caught up: every later change of another replica
+    /// reaches this one.
+    pub fn up(&self) -> bool {
+        !self.relayed || self.up.load(Ordering::Acquire)
+    }
+
+    pub fn gaps(&self) -> u64 {
+        self.gaps.load(Ordering::Relaxed)
+    }
+
+    pub fn heard(&self) -> u64 {
+        self.heard.load(Ordering::Relaxed)
+    }
+
+    /// Milliseconds from another replica's publish to delivery here, for
+    /// the last change heard.
+    pub fn last_lag_ms(&self) -> u64 {
+        self.last_lag_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn listener_pid(&self) -> Option<i32> {
+        Some(self.listener_pid.load(Ordering::Relaxed)).filter(|p| *p != 0)
+    }
 }
 
 impl ChangeSignal {
     pub fn new(listeners: Vec<Arc<dyn Listener>>) -> Self {
         let (stream, _) = broadcast::channel(1024);
-        Self { listeners, stream }
+        Self {
+            listeners,
+            stream,
+            relay: None,
+            status: StreamStatus::default(),
+        }
     }
 
-    /// Announces a committed change. Call only after the commit.
+    /// Announces a committed change, here and to the other replicas. Call
+    /// only after the commit.
     pub fn publish(&self, change: Change) {
+        let change = Arc::new(change);
+        self.deliver(change.clone());
+        if let Some(relay) = &self.relay {
+            // Closed only when the server stops.
+            let _ = relay.send(change);
+        }
+    }
+
+    /// Hands a change to this replica's listeners and subscribers only.
+    fn deliver(&self, change: Arc<Change>) {
         for l in &self.listeners {
             l.changed(&change);
         }
         // No receivers is normal: nobody is subscribed right now.
-        let _ = self.stream.send(Arc::new(change));
+        let _ = self.stream.send(change);
+    }
+
+    pub fn status(&self) -> &StreamStatus {
+        &self.status
+    }
+
+    /// Changes from other replicas stopped reaching us: distrust everything
+    /// remembered until they do again.
+    fn stream_lost(&self) {
+        if self.status.up.swap(false, Ordering::AcqRel) {
+            self.status.gaps.fetch_add(1, Ordering::Relaxed);
+        }
+        self.status.listener_pid.store(0, Ordering::Relaxed);
+        for l in &self.listeners {
+            l.trust(false);
+        }
+    }
+
+    /// Listening again: whatever happened meanwhile is unknown, so every
+    /// remembered answer and identity is dropped, open sockets recheck their
+    /// credentials, and from now on changes arrive as they happen.
+    fn stream_restored(&self, pid: i32) {
+        self.status.listener_pid.store(pid, Ordering::Relaxed);
+        self.deliver(Arc::new(Change::AccountsChanged));
+        for l in &self.listeners {
+            l.trust(true);
+        }
+        self.status.up.store(true, Ordering::Release);
+    }
+
+    /// Some changes of another replica were missed while listening (its
+    /// NOTIFY failed): forget everything, as after a reconnect.
+    fn missed(&self) {
+        self.status.gaps.fetch_add(1, Ordering::Relaxed);
+        self.deliver(Arc::new(Change::AccountsChanged));
     }
 
     /// Every change published from now on. A subscriber too slow to keep up

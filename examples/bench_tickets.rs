@@ -3,6 +3,9 @@
 //!
 //! ```sh
 //! cargo run --release --example bench_tickets -- --seconds 20
+//! # the cost of sharing: then two replicas, every request paying the shared limit
+//! cargo run --release --example bench_tickets -- --seconds 10 --compare-sharing \
+//!     --database-url postgres://postgres@127.0.0.1:5432/bench_tickets
 //! ```
 //!
 //! Self-contained: boots bridgeboard in sandbox mode with a fresh SQLite file
@@ -52,6 +55,11 @@ struct Args {
     /// invalidating the client's cached pages (a live portal, not a frozen one).
     #[arg(long, default_value_t = 0)]
     churn: u32,
+    /// After the usual run, the same load again through two replicas with
+    /// API keys, every request paying the shared rate limit (PostgreSQL, or
+    /// Redis with `--env REDIS_URL=…`); prints both and their ratio.
+    #[arg(long)]
+    compare_sharing: bool,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -96,46 +104,123 @@ async fn main() -> anyhow::Result<()> {
     let body = json!({ "query": args.query.as_deref().unwrap_or(QUERY) }).to_string();
     let token = if args.anonymous { String::new() } else { token };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let request = Arc::new(raw_request(addr, &token, &body));
+    let targets = vec![(addr, Arc::new(raw_request(addr, &token, &body)))];
 
     if args.churn > 0 {
         tokio::spawn(churn(http.clone(), base.clone(), token.clone(), args.churn));
     }
     eprintln!("warming up for {} s…", args.warmup_seconds);
     run_load(
-        addr,
-        &request,
+        &targets,
         args.connections,
         Duration::from_secs(args.warmup_seconds),
     )
     .await?;
+    let label = format!(
+        "{}, {} tickets, {} connections",
+        args.query.as_deref().unwrap_or("tickets(first: 50)"),
+        args.tickets,
+        args.connections
+    );
+    let alone = measure(&label, &targets, &args).await?;
+    if args.compare_sharing {
+        let targets = sharing_targets(&http, &base, &state, &body, args.connections).await?;
+        run_load(
+            &targets,
+            args.connections,
+            Duration::from_secs(args.warmup_seconds),
+        )
+        .await?;
+        let label = format!(
+            "{label}, 2 replicas, an API key per connection, shared limit in {}",
+            state.limits.store_name()
+        );
+        let shared = measure(&label, &targets, &args).await?;
+        println!(
+            "two replicas with the shared limit / one replica without: {:.2}x",
+            shared / alone
+        );
+    }
+    Ok(())
+}
+
+/// One measured run; prints it and returns its req/s.
+async fn measure(
+    label: &str,
+    targets: &[(SocketAddr, Arc<Vec<u8>>)],
+    args: &Args,
+) -> anyhow::Result<f64> {
     eprintln!(
         "measuring for {} s with {} connections…",
         args.seconds, args.connections
     );
     let started = Instant::now();
-    let mut lat = run_load(
-        addr,
-        &request,
-        args.connections,
-        Duration::from_secs(args.seconds),
-    )
-    .await?;
+    let mut lat = run_load(targets, args.connections, Duration::from_secs(args.seconds)).await?;
     let elapsed = started.elapsed().as_secs_f64();
     lat.sort_unstable();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    let rate = lat.len() as f64 / elapsed;
     println!(
-        "{}, {} tickets, {} connections: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests in {:.1} s)",
-        args.query.as_deref().unwrap_or("tickets(first: 50)"),
-        args.tickets,
-        args.connections,
-        lat.len() as f64 / elapsed,
+        "{label}: {rate:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests in {:.1} s)",
         pct(0.50),
         pct(0.99),
         lat.len(),
         elapsed
     );
-    Ok(())
+    Ok(rate)
+}
+
+/// A second replica of the server on the same database and simulators, and
+/// one API key per connection (a key's budget is at most 100,000 a minute),
+/// the connections alternating between the two replicas.
+async fn sharing_targets(
+    http: &reqwest::Client,
+    base: &str,
+    state: &bridgeboard::state::AppState,
+    body: &str,
+    connections: usize,
+) -> anyhow::Result<Vec<(SocketAddr, Arc<Vec<u8>>)>> {
+    let first_port = state.config.server.public_url.port().context("port")?;
+    let mut config = (*state.config).clone();
+    config.server.port = 0;
+    let _ = config.server.public_url.set_port(Some(0));
+    let second = Application::build(config).await?;
+    let addrs = [
+        SocketAddr::from(([127, 0, 0, 1], first_port)),
+        SocketAddr::from(([127, 0, 0, 1], second.port())),
+    ];
+    tokio::spawn(second.run_until(std::future::pending()));
+    let login: Value = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "mutation { login(username:\"admin\", password:\"bench-admin-password\") { token } }" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let admin = login["data"]["login"]["token"]
+        .as_str()
+        .context("admin login")?
+        .to_owned();
+    let mut targets = Vec::new();
+    for n in 0..connections {
+        let made: Value = http
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&admin)
+            .json(&json!({
+                "query": "mutation($n: String!) { createApiKey(input: { name: $n, permission: READ_ONLY, rateLimitPerMinute: 100000 }) { key } }",
+                "variables": { "n": format!("bench {n}") },
+            }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let key = made["data"]["createApiKey"]["key"]
+            .as_str()
+            .with_context(|| format!("createApiKey: {made}"))?;
+        let addr = addrs[n % 2];
+        targets.push((addr, Arc::new(raw_key_request(addr, key, body))));
+    }
+    Ok(targets)
 }
 
 /// Renames the client's newest ticket `per_sec` times a second, as the client.
@@ -268,15 +353,14 @@ async fn sign_in_the_client(
 /// the kernel's, not a client library's. Returns every latency in
 /// microseconds.
 async fn run_load(
-    addr: SocketAddr,
-    request: &Arc<Vec<u8>>,
+    targets: &[(SocketAddr, Arc<Vec<u8>>)],
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Vec<u64>> {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let request = request.clone();
+    for n in 0..connections {
+        let (addr, request) = targets[n % targets.len()].clone();
         tasks.push(tokio::spawn(async move {
             let mut stream = TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
@@ -337,6 +421,15 @@ async fn read_response(
         }
         return Ok((status, head_len..head_len + len));
     }
+}
+
+/// The bytes of one `POST /graphql` request with an API key.
+fn raw_key_request(addr: SocketAddr, key: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\nx-api-key: {key}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// The bytes of one `POST /graphql` request.

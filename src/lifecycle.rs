@@ -11,6 +11,9 @@ use tokio::sync::watch;
 pub struct Lifecycle {
     draining: watch::Sender<bool>,
     closing: watch::Sender<bool>,
+    /// Open WebSockets: the server does not track upgraded connections, so
+    /// shutdown waits on this for their last frames to go out.
+    sockets: watch::Sender<usize>,
 }
 
 impl Default for Lifecycle {
@@ -18,7 +21,18 @@ impl Default for Lifecycle {
         Self {
             draining: watch::Sender::new(false),
             closing: watch::Sender::new(false),
+            sockets: watch::Sender::new(0),
         }
+    }
+}
+
+/// One open WebSocket, counted while it lives.
+pub struct OpenSocket(watch::Sender<usize>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        metrics::gauge!("websockets_open").decrement(1.0);
     }
 }
 
@@ -36,6 +50,18 @@ impl Lifecycle {
     pub fn close(&self) {
         self.draining.send_replace(true);
         self.closing.send_replace(true);
+    }
+
+    pub fn socket_opened(&self) -> OpenSocket {
+        self.sockets.send_modify(|n| *n += 1);
+        metrics::gauge!("websockets_open").increment(1.0);
+        OpenSocket(self.sockets.clone())
+    }
+
+    /// Completes when no WebSocket is open.
+    pub async fn sockets_closed(&self) {
+        let mut rx = self.sockets.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     /// Completes once `close` is called (at once if it was).

@@ -216,9 +216,10 @@ impl LoginThrottle {
     }
 }
 
+/// Usernames are hashed: the key stays short whatever a caller sends.
 fn shared_key(key: &Key) -> String {
     match key {
-        Key::User(name) => format!("login:user:{name}"),
+        Key::User(name) => format!("login:user:{}", crate::auth::api_keys::sha256_hex(name)),
         Key::Ip(ip) => format!("login:ip:{ip}"),
     }
 }

@@ -229,6 +229,15 @@ impl ChangeSignal {
         self.deliver(Arc::new(Change::AccountsChanged));
     }
 
+    /// Like `subscribe`, for a subscriber that must not miss a change
+    /// concerning it (a socket watching its credentials): whatever it was too
+    /// slow to receive comes as `AccountsChanged`, a change of unknown reach.
+    pub fn subscribe_or_recheck(&self) -> BoxStream<'static, Arc<Change>> {
+        BroadcastStream::new(self.stream.subscribe())
+            .map(|r| r.unwrap_or_else(|_| Arc::new(Change::AccountsChanged)))
+            .boxed()
+    }
+
     /// Every change published from now on. A subscriber too slow to keep up
     /// skips what it missed rather than holding up the others.
     pub fn subscribe(&self) -> BoxStream<'static, Arc<Change>> {

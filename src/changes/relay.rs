@@ -4,7 +4,10 @@
 //! itself, and hands each change to its own listeners and subscribers. A
 //! listening connection that drops is replaced; while it is gone nothing
 //! remembered is served, and once back every cache starts afresh, since
-//! what happened meanwhile is unknown.
+//! what happened meanwhile is unknown. Heartbeats carry each sender's last
+//! number, so a lost change is noticed within one beat, and a listener that
+//! goes silent (no reset, or behind a pooler in transaction mode, which
+//! never delivers notifications: use session mode) is replaced.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,10 +27,12 @@ use crate::db::entities::ticket;
 /// The one NOTIFY channel all replicas of a database share.
 pub const CHANNEL: &str = "bridgeboard_changes";
 
-/// Tries per NOTIFY before the change is given up (its receivers then see
-/// a gap in the numbering, and drop what they remember).
-const NOTIFY_ATTEMPTS: u32 = 3;
 const RECONNECT_MAX: Duration = Duration::from_secs(5);
+/// Each replica NOTIFYs a heartbeat this often. A listener that hears
+/// nothing (not even its own) for `SILENCE` is taken for dead: a connection
+/// cut without a reset, or a pooler that never delivers notifications.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const SILENCE: Duration = Duration::from_secs(15);
 
 pub struct Relay {
     db: DatabaseConnection,
@@ -123,17 +128,29 @@ async fn send(
 ) {
     let pool = db.get_postgres_connection_pool().clone();
     let mut seq = 0u64;
-    while let Some(change) = outgoing.recv().await {
-        seq += 1;
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    loop {
+        let change = tokio::select! {
+            c = outgoing.recv() => match c {
+                Some(c) => {
+                    seq += 1;
+                    WireChange::from(c.as_ref())
+                }
+                None => return,
+            },
+            _ = beat.tick() => WireChange::Heartbeat,
+        };
         let payload = Message {
             origin,
             seq,
             sent_ms: Utc::now().timestamp_millis(),
-            change: WireChange::from(change.as_ref()),
+            change,
         }
         .encode();
+        // Kept until it goes: what follows must not overtake it, and a
+        // receiver would otherwise only learn of the loss from the numbering.
         let mut delay = Duration::from_millis(50);
-        for attempt in 1..=NOTIFY_ATTEMPTS {
+        loop {
             let sent = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
                 .bind(&payload)
@@ -141,16 +158,11 @@ async fn send(
                 .await;
             match sent {
                 Ok(_) => break,
-                Err(e) if attempt < NOTIFY_ATTEMPTS => {
-                    tracing::warn!(error = %e, attempt, "cannot tell the other replicas of a change yet");
+                Err(e) => {
+                    tracing::warn!(error = %e, seq, retry_in = ?delay, "cannot tell the other replicas of a change yet");
                     tokio::time::sleep(delay).await;
-                    delay *= 4;
+                    delay = (delay * 2).min(RECONNECT_MAX);
                 }
-                Err(e) => tracing::error!(
-                    error = %e,
-                    seq,
-                    "a change did not reach the other replicas; they will see the gap and drop what they remember"
-                ),
             }
         }
     }
@@ -188,7 +200,11 @@ async fn receive(
             },
         };
         loop {
-            match current.try_recv().await {
+            let Ok(next) = tokio::time::timeout(SILENCE, current.try_recv()).await else {
+                tracing::warn!(silent_for = ?SILENCE, "the connection that listens for other replicas' changes went silent");
+                break;
+            };
+            match next {
                 Ok(Some(n)) => heard(&db, origin, &mut last_seq, &signal, n.payload()).await,
                 Ok(None) => {
                     tracing::warn!("lost the connection that listens for other replicas' changes");
@@ -225,8 +241,13 @@ async fn heard(
     if msg.origin == origin {
         return;
     }
+    // A change takes the next number; a heartbeat repeats the last one.
+    let expected = |prev: u64| match msg.change {
+        WireChange::Heartbeat => prev,
+        _ => prev + 1,
+    };
     if let Some(prev) = last_seq.insert(msg.origin, msg.seq)
-        && msg.seq != prev + 1
+        && msg.seq != expected(prev)
     {
         tracing::warn!(
             replica = %msg.origin,
@@ -235,6 +256,9 @@ async fn heard(
             "missed changes from another replica; remembered answers and identities dropped"
         );
         signal.missed();
+    }
+    if let WireChange::Heartbeat = msg.change {
+        return;
     }
     let status = signal.status();
     let lag = (Utc::now().timestamp_millis() - msg.sent_ms).max(0) as u64;
@@ -278,6 +302,7 @@ async fn heard(
         WireChange::ApiKeyRevoked { key_id } => Change::ApiKeyRevoked { key_id },
         WireChange::AccountsChanged => Change::AccountsChanged,
         WireChange::PipelineRun { run_id } => Change::PipelineRun { run_id },
+        WireChange::Heartbeat => return,
     };
     signal.deliver(Arc::new(change));
 }

@@ -50,6 +50,10 @@ pub enum WireChange {
     PipelineRun {
         run_id: Uuid,
     },
+    /// No change: the sender is alive, and `seq` is the last it numbered,
+    /// so a receiver learns of a lost change without waiting for the next.
+    /// The sender hearing its own tells it that its listener still works.
+    Heartbeat,
 }
 
 impl From<&Change> for WireChange {

@@ -19,7 +19,7 @@ use axum::routing::get;
 use chrono::Utc;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::error::AppError;
+use crate::error::{AppError, gql_codes};
 use crate::state::AppState;
 
 /// Latency buckets, in seconds: a cached answer to a slow export.
@@ -29,7 +29,7 @@ const BUCKETS: &[f64] = &[
 
 /// Distinct GraphQL operation names kept as labels; later ones count as
 /// "other", so clients cannot grow the series without bound.
-const MAX_OPERATION_NAMES: usize = 200;
+const MAX_OPERATION_NAMES: usize = 500;
 
 /// The process's one recorder (the `metrics` macros write to a global).
 pub fn handle() -> Option<&'static PrometheusHandle> {
@@ -54,7 +54,12 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 /// path, which would make a series per id).
 pub async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Any token is a method to HTTP; only the known ones become labels.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -72,7 +77,25 @@ pub async fn track(req: Request, next: Next) -> Response {
 /// error's `extensions.code`. Its name is the one the client sent, else the
 /// one its document gives (`resolved`, known once parsed; remembered for
 /// answers later served from the cache without parsing).
-pub fn graphql_operation(query: &str, sent: Option<&str>, resolved: Option<&str>, code: &str) {
+/// Only signed-in callers add new names; an anonymous one's operation is
+/// named only when that name is already known.
+pub fn graphql_operation(
+    query: &str,
+    sent: Option<&str>,
+    resolved: Option<&str>,
+    code: &str,
+    signed_in: bool,
+) {
+    // A document that did not parse or validate names nothing worth a
+    // series of its own (and anyone may send one).
+    if code == gql_codes::VALIDATION_FAILED {
+        let labels = [
+            ("operation", "invalid".to_owned()),
+            ("code", code.to_owned()),
+        ];
+        metrics::counter!("graphql_operations_total", &labels).increment(1);
+        return;
+    }
     let name = match (sent, resolved) {
         (Some(n), _) => Some(n.to_owned()),
         // A persisted query's hash alone: nothing to remember it by.
@@ -84,7 +107,7 @@ pub fn graphql_operation(query: &str, sent: Option<&str>, resolved: Option<&str>
         (None, None) => names().recall(query),
     };
     let labels = [
-        ("operation", operation_label(name.as_deref())),
+        ("operation", operation_label(name.as_deref(), signed_in)),
         ("code", code.to_owned()),
     ];
     metrics::counter!("graphql_operations_total", &labels).increment(1);
@@ -115,7 +138,7 @@ impl Names {
     }
 }
 
-fn operation_label(name: Option<&str>) -> String {
+fn operation_label(name: Option<&str>, may_add: bool) -> String {
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     let Some(name) = name.filter(|n| {
         !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -126,7 +149,11 @@ fn operation_label(name: Option<&str>) -> String {
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    if seen.contains(name) || seen.len() < MAX_OPERATION_NAMES {
+    if seen.contains(name) {
+        name.to_owned()
+    } else if !may_add {
+        "anonymous".to_owned()
+    } else if seen.len() < MAX_OPERATION_NAMES {
         seen.insert(name.to_owned());
         name.to_owned()
     } else {

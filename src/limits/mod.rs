@@ -46,12 +46,16 @@ pub struct Limits {
     refused: AtomicU64,
     outages: AtomicU64,
     last_outage_log: Mutex<Option<Instant>>,
+    /// After a failure the store is left alone for `BREAK_FOR`, so requests
+    /// do not each wait out a timeout while it is down.
+    broken_until: Mutex<Option<Instant>>,
 }
 
 /// Past this many local budgets, spent-out ones are swept.
 const LOCAL_SWEEP_AT: usize = 10_000;
 /// How often an outage is logged while it lasts.
 const OUTAGE_LOG_EVERY: Duration = Duration::from_secs(10);
+const BREAK_FOR: Duration = Duration::from_secs(1);
 
 impl Limits {
     /// Redis when configured, else the database when it is shared
@@ -80,6 +84,7 @@ impl Limits {
             refused: AtomicU64::new(0),
             outages: AtomicU64::new(0),
             last_outage_log: Mutex::new(None),
+            broken_until: Mutex::new(None),
         }
     }
 
@@ -106,11 +111,25 @@ impl Limits {
         window: Duration,
         on_outage: OnOutage,
     ) -> Result<Verdict, LimitsError> {
-        let verdict = match self.store.take(key, limit, window).await {
+        let decided = if self.broken() {
+            Some(Err(None))
+        } else {
+            match self.store.take(key, limit, window).await {
+                Some(Ok(v)) => Some(Ok(v)),
+                None => None,
+                Some(Err(e)) => Some(Err(Some(e))),
+            }
+        };
+        let verdict = match decided {
             Some(Ok(v)) => v,
             None => self.take_local(key, limit, window),
             Some(Err(e)) => {
-                self.outage(&e);
+                if let Some(e) = e {
+                    self.outage(&e);
+                } else {
+                    self.outages.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("rate_limit_store_outages_total").increment(1);
+                }
                 if on_outage == OnOutage::Refuse || !self.fail_open {
                     return Err(LimitsError::Unreachable);
                 }
@@ -165,7 +184,16 @@ impl Limits {
         self.local.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn broken(&self) -> bool {
+        let until = *self.broken_until.lock().unwrap_or_else(|p| p.into_inner());
+        until.is_some_and(|u| Instant::now() < u)
+    }
+
     fn outage(&self, e: &store::StoreError) {
+        if self.store.name() == "redis" {
+            *self.broken_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Instant::now() + BREAK_FOR);
+        }
         self.outages.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("rate_limit_store_outages_total").increment(1);
         let mut last = self

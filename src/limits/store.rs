@@ -73,7 +73,8 @@ return 1
 ";
 
 /// The same rule as `gcra::take`, in one statement: the row is locked by
-/// the upsert, and the old value comes from the statement's snapshot.
+/// the upsert, whose condition sees its latest version. A refusal returns
+/// no new value (and costs a second read, for the wait).
 const TAKE_SQL: &str = "\
 WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us),
 up AS (
@@ -84,7 +85,7 @@ up AS (
     WHERE GREATEST(r.tat, (SELECT us FROM now)) + $2 - (SELECT us FROM now) <= $3
   RETURNING tat
 )
-SELECT (SELECT us FROM now), (SELECT tat FROM up), (SELECT tat FROM rate_limits WHERE key = $1)";
+SELECT (SELECT us FROM now), (SELECT tat FROM up)";
 
 const GIVE_BACK_SQL: &str = "\
 UPDATE rate_limits SET tat = GREATEST(tat - $2, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
@@ -155,21 +156,32 @@ impl Store {
                         }
                     });
                 }
-                let row: Result<(i64, Option<i64>, Option<i64>), _> = sqlx::query_as(TAKE_SQL)
+                let row: Result<(i64, Option<i64>), _> = sqlx::query_as(TAKE_SQL)
                     .bind(key)
                     .bind(interval)
                     .bind(window_us)
                     .fetch_one(pool)
                     .await;
+                let (now, new) = match row {
+                    Ok(r) => r,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                if let Some(new) = new {
+                    return Some(Ok(verdict(true, (window_us - (new - now)) / interval)));
+                }
+                // Refused. The statement's snapshot may predate the write
+                // that spent the budget, so the wait is read afresh.
+                let current: Result<(i64, i64), _> = sqlx::query_as(
+                    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, tat \
+                     FROM rate_limits WHERE key = $1",
+                )
+                .bind(key)
+                .fetch_one(pool)
+                .await;
                 Some(
-                    row.map(|(now, new, old)| match new {
-                        Some(new) => verdict(true, (window_us - (new - now)) / interval),
-                        None => {
-                            let tat = old.unwrap_or(now).max(now);
-                            verdict(false, tat + interval - now - window_us)
-                        }
-                    })
-                    .map_err(Into::into),
+                    current
+                        .map(|(now, tat)| verdict(false, tat.max(now) + interval - now - window_us))
+                        .map_err(Into::into),
                 )
             }
         }

@@ -341,16 +341,31 @@ impl Application {
             lifecycle.close();
             let _ = tx.send(());
         });
+        let closed_at = Arc::new(std::sync::OnceLock::new());
+        let grace = {
+            let closed_at = closed_at.clone();
+            async move {
+                let _ = rx.await;
+                let _ = closed_at.set(tokio::time::Instant::now());
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            }
+        };
         let served = tokio::select! {
             res = server => res,
-            () = async {
-                let _ = rx.await;
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } => {
+            () = grace => {
                 tracing::warn!("shutdown grace period over; closing remaining connections");
                 Ok(())
             }
         };
+        // Sockets are not connections the server waits for: their last
+        // frames (each `complete`, then Going Away) go out within the grace.
+        if let Some(at) = closed_at.get() {
+            let left = SHUTDOWN_GRACE.saturating_sub(at.elapsed());
+            let sockets = self.state.lifecycle.sockets_closed();
+            if tokio::time::timeout(left, sockets).await.is_err() {
+                tracing::warn!("shutdown grace period over; sockets still open");
+            }
+        }
         api_keys.flush_usage().await;
         served
     }

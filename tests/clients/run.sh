@@ -5,7 +5,8 @@
 # (no 5xx, every response as described); its /graphql audited by graphql-http
 # (no error, no warning) and used by the graphql-ws client (js/) and Python's
 # gql (graphql_check.py); GraphiQL's embedded files and their integrity
-# hashes checked against the npm packages (graphiql_sri.py).
+# hashes checked against the npm packages (graphiql_sri.py); and its
+# /metrics parsed by prometheus_client (metrics_check.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -86,3 +87,5 @@ echo "==> graphql-ws: a live ticket update, complete, and 4403 for a bad token"
 node tests/clients/js/subscribe.mjs "$base" "http://127.0.0.1:$sandbox_port/_sandbox" "$work/outbox" "$password"
 echo "==> gql (Python): a query, a subscription, the codes of a bad token and a rate-limited key"
 "$py" tests/clients/graphql_check.py "$base" "$password"
+echo "==> prometheus_client parses /metrics after all of the above"
+"$py" tests/clients/metrics_check.py "$base"

@@ -205,3 +205,38 @@ fn what_no_lookup_can_return_is_dropped_once_a_ttl_not_kept_until_the_bound() {
     assert_eq!(inner.entries.len(), 1);
     assert_eq!(inner.bytes, held(&inner));
 }
+
+#[test]
+fn nothing_is_served_or_kept_while_other_replicas_cannot_be_heard() {
+    let cache = cache();
+    let who = client(Uuid::new_v4());
+    let key = key_for(&cache, &who, "{ tickets { totalCount } }");
+    compute(&cache, &key, b"v1");
+    assert!(matches!(cache.lookup(&key), Lookup::Hit(_)));
+    // An execution that began before the stream was lost is not kept.
+    let Lookup::Run(before) = cache.lookup(&key_for(&cache, &who, "{ a }")) else {
+        panic!("expected to run");
+    };
+    cache.trust(false);
+    let request = async_graphql::Request::new("{ tickets { totalCount } }");
+    assert!(cache.key(&who, &request).is_none(), "no caching at all");
+    cache.finish(
+        key_for_trusted(&who, "{ a }"),
+        before,
+        Some(Bytes::from_static(b"x")),
+    );
+    cache.trust(true);
+    assert!(
+        matches!(cache.lookup(&key), Lookup::Run(_)),
+        "the old entry is gone"
+    );
+    assert!(matches!(
+        cache.lookup(&key_for(&cache, &who, "{ a }")),
+        Lookup::Run(_)
+    ));
+}
+
+/// A key as a trusting cache makes it (the one under test may not).
+fn key_for_trusted(who: &Identity, query: &str) -> Key {
+    key_for(&cache(), who, query)
+}

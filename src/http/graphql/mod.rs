@@ -226,6 +226,7 @@ async fn run(
     method: &Method,
 ) -> Result<Outcome, Refusal> {
     let (query, sent) = (request.query.clone(), request.operation_name.clone());
+    let signed_in = !matches!(identity, Identity::Anonymous);
     let seen = OperationSeen::default();
     let request = request.data(seen.clone());
     let outcome = execute(app, schema, ip, identity, request, method).await;
@@ -240,7 +241,13 @@ async fn run(
         },
         Err(refusal) => refusal.error.code().to_owned(),
     };
-    crate::http::prometheus::graphql_operation(&query, sent.as_deref(), seen.name(), &code);
+    crate::http::prometheus::graphql_operation(
+        &query,
+        sent.as_deref(),
+        seen.name(),
+        &code,
+        signed_in,
+    );
     outcome
 }
 

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::Data;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
@@ -17,7 +17,7 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{BoxStream, SplitSink};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::auth::{Identity, SessionToken};
 use crate::changes::Change;
@@ -42,12 +42,12 @@ pub async fn graphql_ws(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let open = OpenSocket::new();
+            let open = app.lifecycle.socket_opened();
             let app_for_watch = app.clone();
             // Heard from the start, so a revocation that races the init is
             // not missed.
-            let changes = app.changes.subscribe();
-            let credentials: Arc<OnceLock<Credentials>> = Arc::default();
+            let changes = app.changes.subscribe_or_recheck();
+            let (credentials, found_credentials) = watch::channel(None::<Arc<Credentials>>);
             let refused = Arc::new(AtomicBool::new(false));
             let live = Live::default();
             let (sink, stream) = socket.split();
@@ -67,7 +67,7 @@ pub async fn graphql_ws(
                 tx.send(msg).await.map_err(axum::Error::new)?;
                 Ok::<_, axum::Error>(tx)
             });
-            let (seen, found) = (refused.clone(), credentials.clone());
+            let (seen, found) = (refused.clone(), credentials);
             let serve = GraphQLWebSocket::new_with_pair(out, stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let (identity, token) = match app.authenticator.identify_ws(&payload, ip).await
@@ -78,10 +78,10 @@ pub async fn graphql_ws(
                             return Err(e.into());
                         }
                     };
-                    let _ = found.set(Credentials {
+                    found.send_replace(Some(Arc::new(Credentials {
                         identity: identity.clone(),
                         token: token.clone(),
-                    });
+                    })));
                     let mut data = Data::default();
                     data.insert(identity);
                     data.insert(OverWebSocket);
@@ -93,7 +93,7 @@ pub async fn graphql_ws(
                     Ok(data)
                 })
                 .serve();
-            let revoked = revoked(app_for_watch, changes, credentials);
+            let revoked = revoked(app_for_watch, changes, found_credentials);
             async move {
                 let ends = Ends {
                     revoked,
@@ -106,22 +106,6 @@ pub async fn graphql_ws(
             }
         })
         .into_response()
-}
-
-/// Counts itself among the open sockets while it lives.
-struct OpenSocket;
-
-impl OpenSocket {
-    fn new() -> Self {
-        metrics::gauge!("websockets_open").increment(1.0);
-        Self
-    }
-}
-
-impl Drop for OpenSocket {
-    fn drop(&mut self) {
-        metrics::gauge!("websockets_open").decrement(1.0);
-    }
 }
 
 /// Who opened the socket, once `connection_init` accepted them.
@@ -263,34 +247,60 @@ fn close(code: u16, reason: &'static str) -> Message {
 async fn revoked(
     app: AppState,
     mut changes: BoxStream<'static, Arc<Change>>,
-    credentials: Arc<OnceLock<Credentials>>,
+    mut credentials: watch::Receiver<Option<Arc<Credentials>>>,
 ) {
-    while let Some(change) = changes.next().await {
-        let Some(c) = credentials.get() else {
+    // Something that may concern these credentials happened before they
+    // were known: they are checked as soon as they are.
+    let mut unsure = false;
+    // Until the init's sender is gone (after init, whatever its outcome).
+    let mut initialising = true;
+    loop {
+        let change = tokio::select! {
+            change = changes.next() => match change {
+                Some(c) => c,
+                // The signal outlives every socket; should it end, stay open.
+                None => return std::future::pending::<()>().await,
+            },
+            known = credentials.changed(), if initialising => {
+                initialising = known.is_ok();
+                if !std::mem::take(&mut unsure) || credentials.borrow().is_none() {
+                    continue;
+                }
+                Arc::new(Change::AccountsChanged)
+            }
+        };
+        let current = credentials.borrow().clone();
+        let Some(c) = current else {
+            unsure |= matches!(
+                change.as_ref(),
+                Change::SessionEnded { .. }
+                    | Change::ApiKeyRevoked { .. }
+                    | Change::AccountsChanged
+            );
             continue;
         };
-        let dead = match (change.as_ref(), &c.identity) {
-            (Change::SessionEnded { jti }, who) => who.jti() == Some(jti.as_str()),
-            (Change::ApiKeyRevoked { key_id }, Identity::ApiKey { key_id: ours, .. }) => {
-                key_id == ours
-            }
-            (Change::AccountsChanged, Identity::ApiKey { key_id, .. }) => {
-                !app.api_keys.still_active(*key_id).await
-            }
-            (Change::AccountsChanged, _) => match &c.token {
-                Some(t) => app
-                    .sessions
-                    .from_token(&t.0)
-                    .await
-                    .is_err_and(|e| matches!(e, AppError::Unauthenticated(_))),
-                None => false,
-            },
-            _ => false,
-        };
-        if dead {
+        if ended(&app, &c, &change).await {
             return;
         }
     }
-    // The signal outlives every socket; should it end, stay open.
-    std::future::pending::<()>().await;
+}
+
+/// Whether `change` ends the credentials `c`.
+async fn ended(app: &AppState, c: &Credentials, change: &Change) -> bool {
+    match (change, &c.identity) {
+        (Change::SessionEnded { jti }, who) => who.jti() == Some(jti.as_str()),
+        (Change::ApiKeyRevoked { key_id }, Identity::ApiKey { key_id: ours, .. }) => key_id == ours,
+        (Change::AccountsChanged, Identity::ApiKey { key_id, .. }) => {
+            !app.api_keys.still_active(*key_id).await
+        }
+        (Change::AccountsChanged, _) => match &c.token {
+            Some(t) => app
+                .sessions
+                .from_token(&t.0)
+                .await
+                .is_err_and(|e| matches!(e, AppError::Unauthenticated(_))),
+            None => false,
+        },
+        _ => false,
+    }
 }

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::export::ExportService;
 use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
+use crate::graphql::subscription::fanout::TicketFanout;
 use crate::lifecycle::Lifecycle;
 use crate::limits::Limits;
 use crate::notify::NotifyService;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Draining and closing at shutdown.
     pub lifecycle: Lifecycle,
+    /// Ticket events, routed to the subscriptions that may see them.
+    pub ticket_fanout: Arc<TicketFanout>,
     /// Recent `tickets`/`ticket` responses, per caller.
     pub responses: Arc<ResponseCache>,
     /// Automatic persisted queries: hash to query text, bounded.

@@ -107,6 +107,9 @@ pub trait Listener: Send + Sync {
 pub struct ChangeSignal {
     listeners: Vec<Arc<dyn Listener>>,
     stream: broadcast::Sender<Arc<Change>>,
+    /// The changes that end or may end credentials, apart: every open
+    /// socket watches them, and must not be woken by every ticket event.
+    credentials: broadcast::Sender<Arc<Change>>,
     /// To the other replicas, when there are any to tell (PostgreSQL).
     relay: Option<mpsc::UnboundedSender<Arc<Change>>>,
     status: StreamStatus,
@@ -166,9 +169,11 @@ impl StreamStatus {
 impl ChangeSignal {
     pub fn new(listeners: Vec<Arc<dyn Listener>>) -> Self {
         let (stream, _) = broadcast::channel(1024);
+        let (credentials, _) = broadcast::channel(256);
         Self {
             listeners,
             stream,
+            credentials,
             relay: None,
             status: StreamStatus::default(),
         }
@@ -189,6 +194,12 @@ impl ChangeSignal {
     fn deliver(&self, change: Arc<Change>) {
         for l in &self.listeners {
             l.changed(&change);
+        }
+        if matches!(
+            change.as_ref(),
+            Change::SessionEnded { .. } | Change::ApiKeyRevoked { .. } | Change::AccountsChanged
+        ) {
+            let _ = self.credentials.send(change.clone());
         }
         // No receivers is normal: nobody is subscribed right now.
         let _ = self.stream.send(change);
@@ -229,11 +240,12 @@ impl ChangeSignal {
         self.deliver(Arc::new(Change::AccountsChanged));
     }
 
-    /// Like `subscribe`, for a subscriber that must not miss a change
-    /// concerning it (a socket watching its credentials): whatever it was too
-    /// slow to receive comes as `AccountsChanged`, a change of unknown reach.
-    pub fn subscribe_or_recheck(&self) -> BoxStream<'static, Arc<Change>> {
-        BroadcastStream::new(self.stream.subscribe())
+    /// The changes that may end credentials (logouts, revocations, account
+    /// changes), for a subscriber that must not miss one (a socket watching
+    /// its own): whatever it was too slow to receive comes as
+    /// `AccountsChanged`, a change of unknown reach.
+    pub fn credential_changes(&self) -> BoxStream<'static, Arc<Change>> {
+        BroadcastStream::new(self.credentials.subscribe())
             .map(|r| r.unwrap_or_else(|_| Arc::new(Change::AccountsChanged)))
             .boxed()
     }

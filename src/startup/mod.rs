@@ -25,6 +25,7 @@ use crate::export::ExportService;
 use crate::graphql;
 use crate::graphql::persisted_queries::PersistedQueries;
 use crate::graphql::response_cache::ResponseCache;
+use crate::graphql::subscription::fanout::TicketFanout;
 use crate::http;
 use crate::lifecycle::Lifecycle;
 use crate::limits::Limits;
@@ -156,7 +157,12 @@ impl Application {
         ));
         let limits = Arc::new(Limits::new(&config.limits, &db).map_err(StartupError::Limits)?);
         tracing::info!(store = limits.store_name(), "rate limits");
-        let mut signal = ChangeSignal::new(vec![responses.clone(), identities.clone()]);
+        let ticket_fanout = Arc::new(TicketFanout::default());
+        let mut signal = ChangeSignal::new(vec![
+            responses.clone(),
+            identities.clone(),
+            ticket_fanout.clone(),
+        ]);
         let mut relay = Relay::attach(&db, &mut signal);
         if let Some(r) = &mut relay {
             r.listen(&signal).await;
@@ -264,6 +270,7 @@ impl Application {
             changes,
             limits,
             lifecycle: Lifecycle::default(),
+            ticket_fanout,
             responses,
             persisted_queries,
             monday,

@@ -1,5 +1,6 @@
 //! The subscription root: one part per domain, merged.
 
+pub mod fanout;
 mod pipeline;
 mod system;
 mod tickets;

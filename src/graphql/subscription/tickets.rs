@@ -8,7 +8,6 @@ use futures_util::{Stream, StreamExt};
 
 use crate::auth::RoleGuard;
 use crate::auth::{Identity, SessionToken};
-use crate::changes::Change;
 use crate::graphql::guard::{app_state, identity};
 use crate::graphql::types::tickets::TicketEvent;
 use crate::ids::parse_uuid;
@@ -33,9 +32,10 @@ impl TicketSubscription {
             .transpose()?;
         let who = identity(ctx).clone();
         // A session that ends (logout, password change, deleted account),
-        // or an API key revoked, ends its open subscriptions too: checked at
-        // every event, before filtering, so any event ends a dead session;
-        // and the stream stops when the token expires.
+        // or an API key revoked, closes its socket at once (`http/graphql/
+        // ws.rs`); the check here, before each event this caller would get,
+        // keeps one from slipping through meanwhile. The stream stops when
+        // the token expires.
         let token = ctx.data_opt::<SessionToken>().cloned();
         let expiry = match &token {
             Some(t) => {
@@ -49,14 +49,15 @@ impl TicketSubscription {
             _ => None,
         };
         let state = state.clone();
+        // Only events about tickets `who` may see are routed here at all.
         Ok(state
-            .changes
-            .subscribe()
-            .filter_map(|change| async move {
-                match change.as_ref() {
-                    Change::Ticket(e) => Some(e.clone()),
-                    _ => None,
-                }
+            .ticket_fanout
+            .subscribe(&who)
+            .filter_map(move |e| {
+                let event = (TicketService::event_visible_to(&who, &e)
+                    && only.is_none_or(|t| e.ticket.id == t))
+                .then(|| e.as_ref().clone());
+                async move { event }
             })
             .take_while(move |_| {
                 let (state, token) = (state.clone(), token.clone());
@@ -67,11 +68,6 @@ impl TicketSubscription {
                         (None, None) => true,
                     }
                 }
-            })
-            .filter(move |e| {
-                let visible = TicketService::event_visible_to(&who, e)
-                    && only.is_none_or(|t| e.ticket.id == t);
-                async move { visible }
             })
             .take_until(expiry)
             .map(TicketEvent::from))

@@ -46,7 +46,7 @@ pub async fn graphql_ws(
             let app_for_watch = app.clone();
             // Heard from the start, so a revocation that races the init is
             // not missed.
-            let changes = app.changes.subscribe_or_recheck();
+            let changes = app.changes.credential_changes();
             let (credentials, found_credentials) = watch::channel(None::<Arc<Credentials>>);
             let refused = Arc::new(AtomicBool::new(false));
             let live = Live::default();

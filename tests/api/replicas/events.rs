@@ -291,3 +291,34 @@ async fn a_replica_that_loses_its_listener_serves_nothing_stale_and_says_so_unti
     .await;
     assert!(b.state.changes.status().heard() > heard);
 }
+
+#[tokio::test]
+async fn a_webhook_retried_to_the_other_replica_is_recognised_as_a_duplicate() {
+    let Some((a, b)) = pair(&[]).await else {
+        return;
+    };
+    let admin = a.login_admin().await;
+    let (_, _, alice) = a.signed_in_client(&admin, "erin@example.com").await;
+    let ticket = a.create_ticket(&alice, json!({ "title": "Twice" })).await;
+    let item = a
+        .wait_synced(&alice, ticket["id"].as_str().expect("ticket id"))
+        .await;
+    let delivery = json!({ "event": {
+        "type": "create_update", "boardId": a.sandbox().tickets_board_id(), "pulseId": item,
+        "triggerUuid": "retried-elsewhere", "body": "<p>hi</p>", "textBody": "hi", "updateId": 1
+    }});
+    let mut answers = Vec::new();
+    for app in [&a, &b] {
+        let res = app
+            .client
+            .post(app.url("/webhooks/monday"))
+            .json(&delivery)
+            .send()
+            .await
+            .expect("POST /webhooks/monday");
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.expect("JSON");
+        answers.push(body["status"].clone());
+    }
+    assert_eq!(answers, [json!("applied"), json!("duplicate")]);
+}

@@ -19,7 +19,7 @@
 //! the same rows (`sqlite3 -csv`, or `COPY … TO STDOUT WITH CSV` through
 //! `psql`) gives the ratio.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -33,6 +33,11 @@ use chrono::Utc;
 use clap::Parser;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use serde_json::json;
+
+#[path = "support/server.rs"]
+mod server;
+
+use server::Server;
 
 #[derive(Parser)]
 struct Args {
@@ -177,6 +182,7 @@ async fn seed(url: &str, rows: usize) -> anyhow::Result<()> {
         stats: Set("[]".into()),
         progress: Set("[]".into()),
         cancel_requested: Set(false),
+        handoff: Set(None),
     })
     .exec(&db)
     .await?;
@@ -254,43 +260,10 @@ async fn seed(url: &str, rows: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 async fn serve(url: &str, dir: &std::path::Path) -> anyhow::Result<Server> {
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("bridgeboard"))
-        .context("target dir")?;
-    if !bin.exists() {
-        bail!("build the server first: cargo build --release --bin bridgeboard");
-    }
-    let port = free_port()?;
-    let child = Command::new(bin)
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
+    server::start(
+        vec![
             ("DATABASE_URL", url.to_owned()),
-            ("PORT", port.to_string()),
-            ("DATA_DIR", dir.display().to_string()),
             // A deployment's configuration (no simulators in the process);
             // nothing calls Monday, since no run starts.
             ("MONDAY_API_TOKEN", "bench-token".to_owned()),
@@ -298,24 +271,12 @@ async fn serve(url: &str, dir: &std::path::Path) -> anyhow::Result<Server> {
             ("MONDAY_LEADS_BOARD_ID", "1".to_owned()),
             ("PIPELINE_RUN_ON_STARTUP", "false".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{}/ready", server.base)).send().await
-            && r.status().is_success()
-        {
-            return Ok(server);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the server did not become ready")
+        ],
+        dir,
+        Stdio::null(),
+        Duration::from_secs(60),
+    )
+    .await
 }
 
 /// The server's peak resident set (VmHWM), in MB.

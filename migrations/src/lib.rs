@@ -24,6 +24,7 @@ mod m20261208_000072_comment_visibility;
 mod m20261208_000073_client_notifications;
 mod m20261209_000074_ticket_attachments;
 mod m20261210_000075_rate_limits;
+mod m20261212_000076_pipeline_handoff;
 mod versioned;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000073_client_notifications::Migration),
             Box::new(m20261209_000074_ticket_attachments::Migration),
             Box::new(m20261210_000075_rate_limits::Migration),
+            Box::new(m20261212_000076_pipeline_handoff::Migration),
         ]
     }
 }

@@ -282,7 +282,19 @@ impl ApiKeyService {
         if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
             return Err(invalid());
         }
-        let row = repo::find_by_hash(&self.db, &sha256_hex(key))
+        let hash = sha256_hex(key);
+        if let Some(identity) = self.identities.verified_key(&hash) {
+            if let Identity::ApiKey {
+                key_id, per_minute, ..
+            } = &identity
+            {
+                self.limiter.check(*key_id, *per_minute).await?;
+                self.note_use(&identity, *key_id, ip).await;
+            }
+            return Ok(identity);
+        }
+        let checked = self.identities.epoch();
+        let row = repo::find_by_hash(&self.db, &hash)
             .await?
             .ok_or_else(invalid)?;
         match status_of(&row) {
@@ -307,25 +319,41 @@ impl ApiKeyService {
             permission: permission_from_db(&row.permission),
             per_minute,
         };
-        if let Some(count) = self.usage.record(row.id) {
-            match repo::record_use(&self.db, row.id, Utc::now(), count).await {
-                Ok(true) => {
-                    self.audit
-                        .record(
-                            Actor::new(&identity, ip),
-                            actions::API_KEY_FIRST_USED,
-                            Some(format!("api_key:{} ({})", row.name, row.id)),
-                        )
-                        .await;
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    self.usage.restore(row.id, count);
-                    tracing::warn!(error = %e, "cannot record an API key's use");
-                }
+        let expires_in = row
+            .expires_at
+            .map(|e| (e - Utc::now()).to_std().unwrap_or_default());
+        self.identities
+            .insert_verified_key(&hash, &identity, expires_in, checked);
+        self.note_use(&identity, row.id, ip).await;
+        Ok(identity)
+    }
+
+    /// Counts one use of a key; writes the count when one is due, and
+    /// audits the key's first use.
+    async fn note_use(&self, identity: &Identity, key_id: Uuid, ip: Option<IpAddr>) {
+        let Some(count) = self.usage.record(key_id) else {
+            return;
+        };
+        match repo::record_use(&self.db, key_id, Utc::now(), count).await {
+            Ok(true) => {
+                let name = match identity {
+                    Identity::ApiKey { name, .. } => name.as_str(),
+                    _ => "",
+                };
+                self.audit
+                    .record(
+                        Actor::new(identity, ip),
+                        actions::API_KEY_FIRST_USED,
+                        Some(format!("api_key:{name} ({key_id})")),
+                    )
+                    .await;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                self.usage.restore(key_id, count);
+                tracing::warn!(error = %e, "cannot record an API key's use");
             }
         }
-        Ok(identity)
     }
 }
 

@@ -7,8 +7,10 @@
 //! With several replicas on PostgreSQL, their logouts and revocations
 //! arrive through the change relay; while it is down nothing is remembered.
 //!
-//! The same goes for API keys that hold a WebSocket open: their subscriptions
-//! re-check the key at every event, and a revocation here forgets it at once.
+//! The same goes for API keys: a key that passed its checks is remembered by
+//! its hash, so a script calling in a loop pays no lookup per request, and
+//! the subscriptions of a key re-check it at every event. A revocation here
+//! (or relayed from another replica) forgets the key at once.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -31,6 +33,9 @@ struct Inner {
     entries: HashMap<String, (Identity, Instant)>,
     /// API keys found active, each until its recheck is due.
     keys: HashMap<Uuid, Instant>,
+    /// Verified API keys by the SHA-256 of their secret, each until its
+    /// recheck is due.
+    key_hashes: HashMap<String, (Identity, Instant)>,
     /// Bumped by every invalidation, so a check that raced one is not stored.
     epoch: u64,
     /// Changes made through other replicas are not reaching us: nothing is
@@ -124,11 +129,53 @@ impl IdentityCache {
         inner.keys.insert(key, until);
     }
 
+    /// The identity of the API key whose secret hashes to `hash`, when it
+    /// was verified within the TTL (and before its expiry).
+    pub fn verified_key(&self, hash: &str) -> Option<Identity> {
+        let inner = self.lock();
+        if inner.distrusted {
+            return None;
+        }
+        let (identity, until) = inner.key_hashes.get(hash)?;
+        (Instant::now() < *until).then(|| identity.clone())
+    }
+
+    /// Remembers a verified API key, for the TTL or until `expires_in`.
+    pub fn insert_verified_key(
+        &self,
+        hash: &str,
+        identity: &Identity,
+        expires_in: Option<Duration>,
+        checked: Epoch,
+    ) {
+        if self.ttl.is_zero() || !matches!(identity, Identity::ApiKey { .. }) {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.epoch != checked.0 || inner.distrusted {
+            return;
+        }
+        if inner.key_hashes.len() >= self.max_entries {
+            let now = Instant::now();
+            inner.key_hashes.retain(|_, (_, until)| now < *until);
+            if inner.key_hashes.len() >= self.max_entries {
+                inner.key_hashes.clear();
+            }
+        }
+        let until = Instant::now() + expires_in.map_or(self.ttl, |e| e.min(self.ttl));
+        inner
+            .key_hashes
+            .insert(hash.to_owned(), (identity.clone(), until));
+    }
+
     /// A key was revoked.
     pub fn forget_key(&self, key: Uuid) {
         let mut inner = self.lock();
         inner.epoch += 1;
         inner.keys.remove(&key);
+        inner
+            .key_hashes
+            .retain(|_, (identity, _)| !matches!(identity, Identity::ApiKey { key_id, .. } if *key_id == key));
     }
 
     /// One session ended (logout).
@@ -145,6 +192,7 @@ impl IdentityCache {
         inner.epoch += 1;
         inner.entries.clear();
         inner.keys.clear();
+        inner.key_hashes.clear();
     }
 }
 
@@ -195,6 +243,40 @@ mod tests {
         cache.forget("a");
         cache.insert(&staff("a"), before);
         assert!(cache.get("a").is_none());
+    }
+
+    fn key(key_id: Uuid) -> Identity {
+        Identity::ApiKey {
+            key_id,
+            name: "nightly".to_owned(),
+            permission: crate::auth::ApiKeyPermission::ReadOnly,
+            per_minute: 60,
+        }
+    }
+
+    #[test]
+    fn a_verified_key_is_remembered_by_hash_until_revoked_expired_or_distrusted() {
+        let cache = IdentityCache::new(Duration::from_secs(60), 10);
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        cache.insert_verified_key("ha", &key(a), None, cache.epoch());
+        cache.insert_verified_key("hb", &key(b), Some(Duration::ZERO), cache.epoch());
+        assert!(cache.verified_key("ha").is_some());
+        assert!(cache.verified_key("hb").is_none(), "kept past its expiry");
+        cache.insert_verified_key("hs", &staff("s"), None, cache.epoch());
+        assert!(cache.verified_key("hs").is_none(), "only API keys");
+        let before = cache.epoch();
+        cache.forget_key(a);
+        assert!(cache.verified_key("ha").is_none());
+        cache.insert_verified_key("ha", &key(a), None, before);
+        assert!(cache.verified_key("ha").is_none(), "raced the revocation");
+        cache.insert_verified_key("ha", &key(a), None, cache.epoch());
+        cache.trust(false);
+        assert!(cache.verified_key("ha").is_none());
+        cache.insert_verified_key("ha", &key(a), None, cache.epoch());
+        assert!(
+            cache.verified_key("ha").is_none(),
+            "nothing kept while distrusted"
+        );
     }
 
     #[test]

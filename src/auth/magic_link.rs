@@ -72,11 +72,13 @@ impl MagicLinkService {
     pub fn request(self: &Arc<Self>, email: &str, ip: Option<IpAddr>) {
         let this = self.clone();
         let email = normalize_email(email);
-        tokio::spawn(async move {
+        let work = async move {
             if let Err(e) = this.request_now(&email, ip).await {
                 tracing::error!(error = ?e, "magic link request failed");
             }
-        });
+        };
+        // Outlives the request, but logs under its id.
+        tokio::spawn(tracing::Instrument::in_current_span(work));
     }
 
     #[tracing::instrument(skip_all)]

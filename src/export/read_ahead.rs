@@ -6,6 +6,7 @@
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
+use tracing::Instrument;
 
 use super::ExportError;
 
@@ -26,26 +27,29 @@ where
 {
     let start = async move {
         let (raw_tx, raw_rx) = tokio::sync::mpsc::channel::<Result<R, ExportError>>(1);
-        tokio::spawn(async move {
-            let mut after = None;
-            loop {
-                match read(after.take()).await {
-                    Ok((page, next)) => {
-                        if raw_tx.send(Ok(page)).await.is_err() {
+        tokio::spawn(
+            async move {
+                let mut after = None;
+                loop {
+                    match read(after.take()).await {
+                        Ok((page, next)) => {
+                            if raw_tx.send(Ok(page)).await.is_err() {
+                                return;
+                            }
+                            match next {
+                                Some(n) => after = Some(n),
+                                None => return,
+                            }
+                        }
+                        Err(e) => {
+                            let _ = raw_tx.send(Err(e)).await;
                             return;
                         }
-                        match next {
-                            Some(n) => after = Some(n),
-                            None => return,
-                        }
-                    }
-                    Err(e) => {
-                        let _ = raw_tx.send(Err(e)).await;
-                        return;
                     }
                 }
             }
-        });
+            .in_current_span(),
+        );
         tokio_stream::wrappers::ReceiverStream::new(raw_rx)
     };
     convert_ahead(
@@ -66,18 +70,21 @@ where
 {
     let start = async move {
         let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Result<T, ExportError>>(1);
-        tokio::spawn(async move {
-            while let Some(page) = pages.next().await {
-                let out = match page {
-                    Ok(page) => convert(page).await,
-                    Err(e) => Err(e),
-                };
-                let failed = out.is_err();
-                if out_tx.send(out).await.is_err() || failed {
-                    return;
+        tokio::spawn(
+            async move {
+                while let Some(page) = pages.next().await {
+                    let out = match page {
+                        Ok(page) => convert(page).await,
+                        Err(e) => Err(e),
+                    };
+                    let failed = out.is_err();
+                    if out_tx.send(out).await.is_err() || failed {
+                        return;
+                    }
                 }
             }
-        });
+            .in_current_span(),
+        );
         tokio_stream::wrappers::ReceiverStream::new(out_rx)
     };
     Box::pin(futures_util::stream::once(start).flatten())

@@ -190,7 +190,7 @@ impl Limits {
     }
 
     fn outage(&self, e: &store::StoreError) {
-        if self.store.name() == "redis" {
+        if self.store.is_remote_service() {
             *self.broken_until.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(Instant::now() + BREAK_FOR);
         }

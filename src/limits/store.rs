@@ -10,6 +10,8 @@ use sea_orm::DatabaseConnection;
 use sea_orm::sqlx;
 use secrecy::{ExposeSecret, SecretString};
 
+use tracing::Instrument;
+
 use super::LimitsError;
 use super::gcra::{self, Verdict};
 
@@ -119,6 +121,12 @@ impl Store {
         }
     }
 
+    /// A service apart from our database (Redis): when it fails, it is left
+    /// alone for a moment rather than asked again by every request.
+    pub fn is_remote_service(&self) -> bool {
+        matches!(self, Store::Redis(_))
+    }
+
     /// `None` for the in-memory store, which the caller runs itself.
     pub async fn take(
         &self,
@@ -154,7 +162,8 @@ impl Store {
                         if let Err(e) = swept {
                             tracing::warn!(error = %e, "cannot sweep spent rate limits");
                         }
-                    });
+                    }
+                    .in_current_span());
                 }
                 let row: Result<(i64, Option<i64>), _> = sqlx::query_as(TAKE_SQL)
                     .bind(key)

@@ -8,6 +8,9 @@
 //! (the ticket handler looks for an item an earlier attempt created). A
 //! delivery holds a short lease it renews while it runs (`owner`); an entry
 //! the upstream refuses for good is marked failed and not delivered again.
+//! At shutdown the worker claims nothing more, lets a delivery in flight
+//! finish for a bounded time, and otherwise puts it back at once for
+//! another replica instead of leaving its lease to run out.
 
 pub mod owner;
 pub mod status;
@@ -20,7 +23,8 @@ use chrono::Utc;
 use rand::Rng;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::Value;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::config::OutboxConfig;
@@ -146,6 +150,10 @@ pub struct Worker {
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
     /// Holds this process's liveness slot and renews leases.
     owner: Option<Owner>,
+    /// Set at shutdown: by when a delivery in flight must be done.
+    stopping: watch::Sender<Option<Instant>>,
+    /// Whether `run` is still going, for shutdown to wait on.
+    running: watch::Sender<bool>,
 }
 
 impl Worker {
@@ -156,6 +164,8 @@ impl Worker {
             outbox,
             handlers: HashMap::new(),
             owner: None,
+            stopping: watch::Sender::new(None),
+            running: watch::Sender::new(false),
         }
     }
 
@@ -174,15 +184,66 @@ impl Worker {
         self.handlers.is_empty()
     }
 
-    /// Runs until the process ends: takes a liveness slot (releasing what
-    /// this slot's previous run had claimed) and heartbeats it, and delivers.
+    /// Stops claiming entries; a delivery in flight gets until `within` to
+    /// finish, then is put back for another replica. Completes when the
+    /// worker has stopped, that last write done; the caller bounds the wait.
+    pub fn stop(&self, within: Duration) -> impl Future<Output = ()> + Send + use<> {
+        self.stopping.send_replace(Some(Instant::now() + within));
+        let mut running = self.running.subscribe();
+        async move {
+            let _ = running.wait_for(|r| !*r).await;
+        }
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.borrow().is_some()
+    }
+
+    /// Completes when a shutdown begins.
+    fn stopped(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut rx = self.stopping.subscribe();
+        async move {
+            if rx.wait_for(Option::is_some).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Completes when a shutdown's time for deliveries in flight is up.
+    fn cut_off(&self) -> impl Future<Output = ()> + Send + use<> {
+        let mut rx = self.stopping.subscribe();
+        async move {
+            match rx.wait_for(Option::is_some).await.ok().and_then(|at| *at) {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    /// Runs until the process ends or `stop`: takes a liveness slot
+    /// (releasing what this slot's previous run had claimed) and heartbeats
+    /// it, and delivers.
     pub async fn run(self: Arc<Self>) {
+        self.running.send_replace(true);
+        self.clone().serve().await;
+        self.running.send_replace(false);
+    }
+
+    async fn serve(self: Arc<Self>) {
         if let Some(owner) = &self.owner {
             let mut failures: u32 = 0;
-            while let Err(e) = owner.start().await {
+            loop {
+                let started = tokio::select! {
+                    started = owner.start() => started,
+                    () = self.stopped() => return,
+                };
+                let Err(e) = started else { break };
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e, "outbox cannot take a liveness slot yet");
-                tokio::time::sleep(self.backoff(failures)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(self.backoff(failures)) => {}
+                    () = self.stopped() => return,
+                }
             }
         }
         let heartbeat = async {
@@ -199,20 +260,26 @@ impl Worker {
 
     async fn deliver_forever(self: Arc<Self>) {
         let mut failures: u32 = 0;
-        loop {
-            match self.deliver_one().await {
-                Ok(true) => failures = 0,
-                Ok(false) => {
-                    let _ = tokio::time::timeout(self.cfg.poll, self.outbox.wake.notified()).await;
+        while !self.is_stopping() {
+            let wait = match self.deliver_one().await {
+                Ok(true) => {
+                    failures = 0;
+                    continue;
                 }
+                Ok(false) => self.cfg.poll,
                 Err(e) => {
                     // The upstream (or our database) is unwell: back off for
                     // all entries, not just this one, instead of hammering it.
                     failures = failures.saturating_add(1);
                     let wait = self.backoff(failures);
                     tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "outbox delivery failed");
-                    tokio::time::sleep(wait).await;
+                    wait
                 }
+            };
+            tokio::select! {
+                _ = tokio::time::timeout(wait, self.outbox.wake.notified()), if failures == 0 => {}
+                () = tokio::time::sleep(wait), if failures > 0 => {}
+                () = self.stopped() => {}
             }
         }
     }
@@ -245,7 +312,25 @@ impl Worker {
         let payload = serde_json::from_str(&entry.payload).unwrap_or(Value::Null);
         let renewal = self.owner.as_ref().map(|o| o.keep(&entry));
         let claimed = Claimed { entry, payload };
-        let outcome = handler.deliver(&claimed).instrument(span.clone()).await;
+        let outcome = tokio::select! {
+            outcome = handler.deliver(&claimed).instrument(span.clone()) => outcome,
+            () = self.cut_off() => {
+                // Handlers find what an attempt cut short left upstream, so
+                // the entry can go straight to another replica.
+                drop(renewal);
+                let released = repo::retry_later(
+                    &self.db,
+                    &claimed.entry,
+                    Some("cut short at shutdown; put back for another server"),
+                    Utc::now(),
+                )
+                .await?;
+                span.in_scope(|| {
+                    tracing::warn!(released, "delivery cut at shutdown; put back for another server");
+                });
+                return Ok(false);
+            }
+        };
         drop(renewal);
         self.settle(&claimed, handler.as_ref(), outcome)
             .instrument(span)
@@ -259,6 +344,7 @@ impl Worker {
         outcome: Result<(), Failure>,
     ) -> Result<bool, Failure> {
         let Err(e) = outcome else {
+            tracing::debug!(attempts = claimed.entry.attempts, "outbox entry delivered");
             return Ok(true);
         };
         let entry = &claimed.entry;

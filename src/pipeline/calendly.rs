@@ -18,7 +18,7 @@ use super::error::PipelineError;
 use super::model::streams::{
     CALENDLY_EVENT_TYPES, CALENDLY_EVENTS, CALENDLY_INVITEES, CALENDLY_MEMBERSHIPS, CALENDLY_USERS,
 };
-use super::run::RunCtx;
+use super::run::{RunCtx, stages};
 use super::writer::{Record, Writer, content_hash};
 use crate::db::entities::{
     calendly_event, calendly_event_type, calendly_invitee, calendly_membership, calendly_user,
@@ -199,14 +199,40 @@ fn raw_of(v: &impl Serialize) -> String {
 impl Calendly {
     #[tracing::instrument(skip_all)]
     pub async fn run(&self, ctx: &RunCtx, incremental: bool) -> Result<(), PipelineError> {
-        let me = self.client.me().await?;
-        let org = me.current_organization.clone().ok_or_else(|| {
-            PipelineError::Upstream("the Calendly user belongs to no organization".to_owned())
-        })?;
-        let members = self.client.organization_memberships(&org).await?;
+        if ctx.finished(stages::CALENDLY_INVITEES) {
+            return Ok(());
+        }
+        let to_read = match ctx.invitees_of() {
+            // Handed over after the events were read.
+            Some(events) => events,
+            None => {
+                let me = self.client.me().await?;
+                let org = me.current_organization.clone().ok_or_else(|| {
+                    PipelineError::Upstream(
+                        "the Calendly user belongs to no organization".to_owned(),
+                    )
+                })?;
+                if !ctx.finished(stages::CALENDLY_ACCOUNTS) {
+                    self.accounts(ctx, &me, &org).await?;
+                    ctx.finish(stages::CALENDLY_ACCOUNTS);
+                }
+                let events = self.events(ctx, &org, incremental).await?;
+                ctx.set_invitees_of(events.clone());
+                ctx.finish(stages::CALENDLY_EVENTS);
+                events
+            }
+        };
+        self.invitees(ctx, to_read, incremental).await?;
+        ctx.finish(stages::CALENDLY_INVITEES);
+        Ok(())
+    }
+
+    /// Users, memberships and event types: one small stage.
+    async fn accounts(&self, ctx: &RunCtx, me: &User, org: &str) -> Result<(), PipelineError> {
+        let members = self.client.organization_memberships(org).await?;
         ctx.checkpoint()?;
         let mut users = Writer::<calendly_user::Entity>::new(CALENDLY_USERS);
-        let mut rows = vec![user_row(ctx.number, &me, true)];
+        let mut rows = vec![user_row(ctx.number, me, true)];
         rows.extend(
             members
                 .iter()
@@ -229,7 +255,7 @@ impl Calendly {
             .await?;
         memberships.close_unseen(ctx).await?;
 
-        let types = self.client.event_types(&org).await?;
+        let types = self.client.event_types(org).await?;
         ctx.checkpoint()?;
         let mut event_types = Writer::<calendly_event_type::Entity>::new(CALENDLY_EVENT_TYPES);
         ctx.count(CALENDLY_EVENT_TYPES, |s| s.fetched += types.len() as u64);
@@ -248,9 +274,7 @@ impl Calendly {
             format!("{} members, {} event types", members.len(), types.len()),
         )
         .await;
-
-        let to_read = self.events(ctx, &org, incremental).await?;
-        self.invitees(ctx, to_read, incremental).await
+        Ok(())
     }
 
     /// Lists the window's events page by page; returns the events whose
@@ -282,7 +306,11 @@ impl Calendly {
             let before =
                 snapshots::current_versions::<calendly_event::Entity>(&ctx.db, &keys).await?;
             for r in &rows {
-                let same = before.get(&r.key).is_some_and(|(h, _)| *h == r.hash);
+                // A version this run wrote before a hand-over is new to the
+                // run, not the same as before.
+                let same = before
+                    .get(&r.key)
+                    .is_some_and(|(h, from)| *h == r.hash && *from != ctx.number);
                 if !(incremental && same) {
                     to_read.push(r.key.clone());
                 }

@@ -24,6 +24,10 @@ pub enum PipelineError {
     /// process must not write to its snapshot any more.
     #[error("the run was ended elsewhere")]
     Fenced,
+    /// This process is shutting down: the run stopped at a page boundary
+    /// and is handed over to another replica, which resumes it.
+    #[error("handed over at shutdown")]
+    Interrupted,
 }
 
 impl PipelineError {
@@ -44,6 +48,9 @@ impl PipelineError {
             PipelineError::Upstream(m) => m.clone(),
             PipelineError::Cancelled => "cancelled".to_owned(),
             PipelineError::Fenced => "the process running it stopped".to_owned(),
+            PipelineError::Interrupted => {
+                "the server running it stopped; another one resumes it".to_owned()
+            }
         }
     }
 }
@@ -54,7 +61,10 @@ impl Transient for PipelineError {
             PipelineError::Monday(e) => e.is_transient(),
             PipelineError::Calendly(e) => e.is_transient(),
             PipelineError::Db(_) => true,
-            PipelineError::Upstream(_) | PipelineError::Cancelled | PipelineError::Fenced => false,
+            PipelineError::Upstream(_)
+            | PipelineError::Cancelled
+            | PipelineError::Fenced
+            | PipelineError::Interrupted => false,
         }
     }
 }
@@ -67,6 +77,9 @@ impl From<PipelineError> for AppError {
             PipelineError::Db(db) => db.into(),
             PipelineError::Cancelled => AppError::Conflict("the run was cancelled".to_owned()),
             PipelineError::Fenced => AppError::Conflict("the run was ended elsewhere".to_owned()),
+            PipelineError::Interrupted => {
+                AppError::Unavailable("the server is shutting down".to_owned())
+            }
             PipelineError::Upstream(m) => {
                 tracing::error!(error = %m, "pipeline upstream error");
                 AppError::Upstream(

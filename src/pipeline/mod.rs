@@ -3,12 +3,15 @@
 //! a time across every replica (the RUNNING row is the lock, its lease says
 //! whether its process lives); readers see the previous snapshot until a run
 //! publishes, and a run that fails, is cancelled or dies leaves it untouched.
+//! A run stopped by a shutdown is handed over instead: it stays RUNNING, its
+//! writes stay, and the next replica to look resumes it.
 
 pub mod calendly;
 pub mod cells;
 pub mod command;
 pub mod data;
 pub mod error;
+mod handoff;
 pub mod history;
 pub mod leads;
 pub mod liveness;
@@ -26,7 +29,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, DatabaseConnection};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::changes::{Change, ChangeSignal};
@@ -40,7 +44,7 @@ use crate::db::repo::snapshots;
 use error::PipelineError;
 use liveness::RunLease;
 pub use model::{Mode, RunStatus, StreamProgress, StreamStats, Trigger};
-use run::RunCtx;
+use run::{Resume, RunCtx};
 
 /// Changes made this long before the last run started are re-read too:
 /// Monday's and our clocks may disagree a little.
@@ -58,6 +62,8 @@ struct Job {
     run: pipeline_run::Model,
     cancel: Arc<AtomicBool>,
     _lease: RunLease,
+    /// A run taken over from a replica that shut down.
+    resume: Option<Resume>,
 }
 
 pub struct PipelineService {
@@ -71,6 +77,10 @@ pub struct PipelineService {
     queue: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     /// Cancel flags of the runs executing in this process.
     cancels: Mutex<HashMap<Uuid, Arc<AtomicBool>>>,
+    /// Set at shutdown: by when a run here must have been handed over.
+    stopping: watch::Sender<Option<Instant>>,
+    /// Runs queued or executing here, for shutdown to wait on.
+    executing: watch::Sender<usize>,
 }
 
 impl PipelineService {
@@ -93,6 +103,8 @@ impl PipelineService {
             jobs,
             queue: Mutex::new(Some(queue)),
             cancels: Mutex::default(),
+            stopping: watch::Sender::new(None),
+            executing: watch::Sender::new(0),
         }
     }
 
@@ -128,13 +140,12 @@ impl PipelineService {
                 });
             }
             if let Some(r) = repo::running(&self.db).await? {
-                if liveness::is_held(&self.db, r.number).await? {
+                if liveness::is_held(&self.db, r.number).await? || self.resume_orphan(&r).await? {
                     return Ok(Started {
                         run: r,
                         started: false,
                     });
                 }
-                self.fail_dead(r).await?;
                 continue;
             }
             let number = repo::next_number(&self.db).await?;
@@ -155,6 +166,7 @@ impl PipelineService {
                 stats: Set("[]".to_owned()),
                 progress: Set("[]".to_owned()),
                 cancel_requested: Set(false),
+                handoff: Set(None),
             };
             let run = match repo::insert(&self.db, row).await {
                 Ok(run) => run,
@@ -169,18 +181,13 @@ impl PipelineService {
                 .insert(run.id, cancel.clone());
             tracing::info!(run = %run.id, number, ?trigger, ?mode, "pipeline run started");
             self.changes.publish(Change::PipelineRun { run_id: run.id });
-            if self
-                .jobs
-                .send(Job {
-                    run: run.clone(),
-                    cancel,
-                    _lease: lease,
-                })
-                .is_err()
-            {
-                // No runner takes jobs: this process is shutting down.
-                self.end(&run, Err(PipelineError::Cancelled), None).await?;
-            }
+            self.queue_job(Job {
+                run: run.clone(),
+                cancel,
+                _lease: lease,
+                resume: None,
+            })
+            .await?;
             return Ok(Started { run, started: true });
         }
         Err(PipelineError::Upstream(
@@ -203,12 +210,29 @@ impl PipelineService {
         Ok(repo::find(&self.db, id).await?)
     }
 
-    /// A RUNNING row whose process is gone: FAILED, and its writes undone.
+    /// Hands a job to this process's runner; one that cannot run here (the
+    /// server is stopping) is handed over at once, for another replica.
+    async fn queue_job(&self, job: Job) -> Result<(), PipelineError> {
+        let run = job.run.clone();
+        let resume = job.resume.clone();
+        // Counted before the check: a shutdown that begins in between
+        // then waits for this job rather than missing it.
+        self.executing.send_modify(|n| *n += 1);
+        if self.stopping.borrow().is_none() && self.jobs.send(job).is_ok() {
+            return Ok(());
+        }
+        self.executing.send_modify(|n| *n = n.saturating_sub(1));
+        self.hand_over(&run, resume.unwrap_or_default(), "[]", &run.stats)
+            .await
+    }
+
+    /// A RUNNING row whose process is gone: resumed here when it was handed
+    /// over, else FAILED and its writes undone.
     pub async fn recover(&self) -> Result<(), PipelineError> {
         if let Some(r) = repo::running(&self.db).await?
             && !liveness::is_held(&self.db, r.number).await?
         {
-            self.fail_dead(r).await?;
+            self.resume_orphan(&r).await?;
         }
         Ok(())
     }
@@ -216,22 +240,18 @@ impl PipelineService {
     /// Ends a run whose process is gone, then undoes its writes. Ending it
     /// first fences it: should the process live after all, its next write
     /// finds the run over and stops.
-    async fn fail_dead(&self, r: pipeline_run::Model) -> Result<(), PipelineError> {
-        let ended = repo::finish(
-            &self.db,
-            r.id,
-            RunStatus::Failed.code(),
-            Some(PipelineError::Fenced.public()),
-            r.stats,
-            Utc::now(),
-        )
-        .await?;
+    /// `false`: not failed, as it had been handed over after all (its
+    /// server stopped cleanly between our read and our check).
+    async fn fail_dead(&self, r: pipeline_run::Model) -> Result<bool, PipelineError> {
+        let ended =
+            repo::fail_abandoned(&self.db, r.id, PipelineError::Fenced.public(), Utc::now())
+                .await?;
         if ended {
             tracing::warn!(run = %r.id, "a pipeline run's process stopped; marked it failed");
             discard_run(&self.db, r.number).await?;
             self.changes.publish(Change::PipelineRun { run_id: r.id });
         }
-        Ok(())
+        Ok(ended)
     }
 
     /// An incremental run needs something to build on; every Nth run is full.
@@ -262,22 +282,30 @@ impl PipelineService {
             if let Err(e) = self.execute(job).await {
                 tracing::error!(error = %e, "a pipeline run could not be recorded");
             }
+            self.executing.send_modify(|n| *n = n.saturating_sub(1));
         }
     }
 
     #[tracing::instrument(skip_all, fields(run = %job.run.id, number = job.run.number))]
     async fn execute(&self, job: Job) -> Result<(), PipelineError> {
         let run = &job.run;
+        let resumed = job.resume.is_some();
         let ctx = RunCtx::new(
             self.db.clone(),
             run,
             self.changes.clone(),
             job.cancel.clone(),
+            self.stopping.subscribe(),
+            job.resume.clone(),
         );
-        // What runs that never published left behind (one whose discard
-        // was cut short) goes before this one writes: no other run writes
-        // now, as this one holds the RUNNING row.
-        discard_unpublished(&self.db).await?;
+        if !ctx.resume().prepared {
+            // What runs that never published left behind (one whose discard
+            // was cut short) goes before this one writes: no other run
+            // writes now, as this one holds the RUNNING row. (A run resumed
+            // after this step held it throughout: what is there is its own.)
+            discard_unpublished(&self.db).await?;
+            ctx.prepared();
+        }
         let mode = Mode::from_code(&run.mode).unwrap_or(Mode::Full);
         let since = match mode {
             Mode::Full => None,
@@ -285,17 +313,30 @@ impl PipelineService {
                 .await?
                 .map(|r| r.started_at - INCREMENTAL_OVERLAP),
         };
-        ctx.log(
-            "INFO",
-            None,
+        let line = if resumed {
+            let done: Vec<String> = ctx.resume().done.into_iter().collect();
+            format!(
+                "run {} resumed on this server after a hand-over; finished before: {}",
+                run.number,
+                if done.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    done.join(", ")
+                }
+            )
+        } else {
             format!(
                 "run {} started: {} by {}",
                 run.number, run.mode, run.trigger
-            ),
-        )
-        .await;
+            )
+        };
+        ctx.log("INFO", None, line).await;
         let watcher = tokio::spawn(watch_cancel(self.db.clone(), run.id, job.cancel.clone()));
-        let outcome = self.extract(&ctx, since).await;
+        let outcome = tokio::select! {
+            outcome = self.extract(&ctx, since) => outcome,
+            // A page that outlasts the shutdown's patience is cut.
+            () = self.cut_off() => Err(PipelineError::Interrupted),
+        };
         watcher.abort();
         ctx.save().await;
         self.end(run, outcome, Some(&ctx)).await
@@ -308,8 +349,12 @@ impl PipelineService {
     ) -> Result<(), PipelineError> {
         let leads = async {
             match &self.leads {
-                Some(l) => l.run(ctx, since).await,
-                None => Ok(()),
+                Some(l) if !ctx.finished(run::stages::LEADS) => {
+                    l.run(ctx, since).await?;
+                    ctx.finish(run::stages::LEADS);
+                    Ok(())
+                }
+                _ => Ok(()),
             }
         };
         let calendly = async {
@@ -330,6 +375,29 @@ impl PipelineService {
         ctx: Option<&RunCtx>,
     ) -> Result<(), PipelineError> {
         let stats = ctx.map_or_else(|| "[]".to_owned(), RunCtx::stats_json);
+        // A run asked to stop for good is not handed over, even when the
+        // shutdown cut it first.
+        let cancelled = ctx.is_some_and(|c| c.cancel.load(Ordering::Relaxed));
+        let outcome = match outcome {
+            Err(PipelineError::Interrupted) if cancelled => Err(PipelineError::Cancelled),
+            other => other,
+        };
+        if let (Err(PipelineError::Interrupted), Some(ctx)) = (&outcome, ctx) {
+            let done: Vec<String> = ctx.resume().done.into_iter().collect();
+            let line = format!(
+                "run {} stopped at shutdown (finished: {}); another server resumes it",
+                run.number,
+                if done.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    done.join(", ")
+                }
+            );
+            ctx.log("INFO", None, line).await;
+            return self
+                .hand_over(run, ctx.resume(), &ctx.progress_json(), &stats)
+                .await;
+        }
         let now = Utc::now();
         let (status, error) = match &outcome {
             Ok(()) => (RunStatus::Succeeded, None),

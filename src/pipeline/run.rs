@@ -1,14 +1,17 @@
 //! One run as it executes: its numbers per stream, its progress and log (in
 //! the database, so every replica can show them, and announced on the change
-//! signal, so subscribers here hear at once), and whether it must stop.
+//! signal, so subscribers here hear at once), whether it must stop, and
+//! what it has finished, for a replica that resumes it after a shutdown.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::error::PipelineError;
@@ -19,6 +22,34 @@ use crate::db::repo::pipeline as repo;
 
 /// Progress is written at most this often; the log and the end always.
 const SAVE_EVERY: Duration = Duration::from_millis(250);
+
+/// The parts of a run that finish as a whole: a run resumed after a
+/// hand-over skips the finished ones and reads the one it stopped in again
+/// from its start (pages already written compare equal and are not
+/// written twice).
+pub mod stages {
+    pub const LEADS: &str = "leads";
+    pub const CALENDLY_ACCOUNTS: &str = "calendly.accounts";
+    pub const CALENDLY_EVENTS: &str = "calendly.events";
+    pub const CALENDLY_INVITEES: &str = "calendly.invitees";
+}
+
+/// What a run stopped at shutdown had finished, as stored on its row for
+/// the replica that resumes it.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub done: BTreeSet<String>,
+    /// Once the events are read: the events whose invitees are to be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitees_of: Option<Vec<String>>,
+    /// How many times the run has been handed over.
+    #[serde(default)]
+    pub handoffs: u32,
+    /// Whether the run had cleared what failed runs left before it first
+    /// wrote (a run handed over before it began has not).
+    #[serde(default)]
+    pub prepared: bool,
+}
 
 pub struct RunCtx {
     pub(super) db: DatabaseConnection,
@@ -31,6 +62,9 @@ pub struct RunCtx {
     /// Set by `cancelPipeline` on this replica, or by the watcher when the
     /// request arrived through another one.
     pub(super) cancel: Arc<AtomicBool>,
+    /// Set when this process shuts down: the run stops at its next page
+    /// boundary and is handed over.
+    stopping: watch::Receiver<Option<tokio::time::Instant>>,
     state: Mutex<State>,
 }
 
@@ -39,6 +73,7 @@ struct State {
     stats: BTreeMap<String, StreamStats>,
     progress: BTreeMap<String, StreamProgress>,
     saved: Option<Instant>,
+    resume: Resume,
 }
 
 impl RunCtx {
@@ -47,7 +82,22 @@ impl RunCtx {
         run: &pipeline_run::Model,
         changes: Arc<ChangeSignal>,
         cancel: Arc<AtomicBool>,
+        stopping: watch::Receiver<Option<tokio::time::Instant>>,
+        resume: Option<Resume>,
     ) -> Self {
+        let mut state = State::default();
+        if let Some(resume) = resume {
+            // A resumed run's numbers go on from where they were.
+            let stats: Vec<StreamStats> = serde_json::from_str(&run.stats).unwrap_or_default();
+            let progress: Vec<StreamProgress> =
+                serde_json::from_str(&run.progress).unwrap_or_default();
+            state.stats = stats.into_iter().map(|s| (s.stream.clone(), s)).collect();
+            state.progress = progress
+                .into_iter()
+                .map(|p| (p.stream.clone(), p))
+                .collect();
+            state.resume = resume;
+        }
         Self {
             db,
             id: run.id,
@@ -55,7 +105,8 @@ impl RunCtx {
             started_at: run.started_at,
             changes,
             cancel,
-            state: Mutex::default(),
+            stopping,
+            state: Mutex::new(state),
         }
     }
 
@@ -76,9 +127,46 @@ impl RunCtx {
     pub fn checkpoint(&self) -> Result<(), PipelineError> {
         if self.cancel.load(Ordering::Relaxed) {
             Err(PipelineError::Cancelled)
+        } else if self.stopping.borrow().is_some() {
+            Err(PipelineError::Interrupted)
         } else {
             Ok(())
         }
+    }
+
+    /// Whether `stage` was finished before a hand-over.
+    pub fn finished(&self, stage: &str) -> bool {
+        self.lock().resume.done.contains(stage)
+    }
+
+    pub fn finish(&self, stage: &str) {
+        self.lock().resume.done.insert(stage.to_owned());
+    }
+
+    /// The events whose invitees are still to be read, when the events were
+    /// read before a hand-over.
+    pub fn invitees_of(&self) -> Option<Vec<String>> {
+        self.lock().resume.invitees_of.clone()
+    }
+
+    /// The run cleared what failed runs left behind: it may write now.
+    pub fn prepared(&self) {
+        self.lock().resume.prepared = true;
+    }
+
+    pub fn set_invitees_of(&self, events: Vec<String>) {
+        self.lock().resume.invitees_of = Some(events);
+    }
+
+    /// What to store for the replica that resumes this run.
+    pub fn resume(&self) -> Resume {
+        self.lock().resume.clone()
+    }
+
+    pub fn progress_json(&self) -> String {
+        let s = self.lock();
+        serde_json::to_string(&s.progress.values().collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".into())
     }
 
     pub fn count(&self, stream: &str, f: impl FnOnce(&mut StreamStats)) {

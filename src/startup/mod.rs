@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::identity_cache::IdentityCache;
@@ -40,7 +41,7 @@ pub use crate::tls::install_crypto_provider;
 use crate::upstream::Transient;
 use crate::upstream::calendly::{self, CalendlyClient};
 use crate::upstream::monday::{MondayClient, RetryPolicy};
-use modules::Module;
+use modules::{Module, Work};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -88,6 +89,10 @@ pub struct Application {
 
 /// How long in-flight requests may run after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long background work in flight (a pipeline page, an outbox delivery)
+/// may take to finish after a shutdown signal before it is cut and handed
+/// over; the rest of the grace is for recording the hand-over.
+const WORK_GRACE: Duration = Duration::from_secs(6);
 
 impl Application {
     pub async fn build(mut config: Config) -> Result<Self, StartupError> {
@@ -325,13 +330,23 @@ impl Application {
     ) -> std::io::Result<()> {
         // Dropped with this future: a server that is stopped (or whose task
         // is aborted) takes its background work with it.
-        let _workers = AbortOnDrop(self.spawn_workers());
+        let (workers, work) = self.spawn_workers();
+        let _workers = AbortOnDrop(workers);
+        let (finishing_tx, mut finishing) = tokio::sync::oneshot::channel();
         let api_keys = self.state.api_keys.clone();
         let lifecycle = self.state.lifecycle.clone();
         let drain_for = self.state.config.server.shutdown_drain;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        // Small writes (a WebSocket frame, a short answer) go out at once:
+        // with Nagle's algorithm a frame that follows another waits for the
+        // client's delayed ACK, up to 40 ms.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let server = axum::serve(
-            self.listener,
+            listener,
             // Peer addresses feed login throttling and the audit log.
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
@@ -343,6 +358,8 @@ impl Application {
                 "shutting down: draining"
             );
             lifecycle.drain();
+            // Background work hands over while requests drain.
+            let _ = finishing_tx.send(tokio::spawn(work.stop(WORK_GRACE)));
             tokio::time::sleep(drain_for).await;
             tracing::info!("shutting down: closing connections");
             lifecycle.close();
@@ -373,12 +390,24 @@ impl Application {
                 tracing::warn!("shutdown grace period over; sockets still open");
             }
         }
+        if let Ok(finishing) = finishing.try_recv() {
+            // Work in flight was cut `WORK_GRACE` after the signal; what is
+            // left is recording the hand-overs, which may wait on a slow
+            // database, but not for ever.
+            if tokio::time::timeout(SHUTDOWN_GRACE, finishing)
+                .await
+                .is_err()
+            {
+                tracing::warn!("background work did not stop in time");
+            }
+        }
         api_keys.flush_usage().await;
         served
     }
 
-    /// Every module's workers, and one outbox worker for all their kinds.
-    fn spawn_workers(&mut self) -> Vec<tokio::task::JoinHandle<()>> {
+    /// Every module's workers, and one outbox worker for all their kinds;
+    /// and what stops them cleanly.
+    fn spawn_workers(&mut self) -> (Vec<tokio::task::JoinHandle<()>>, Work) {
         let state = &self.state;
         let mut outbox = outbox::Worker::new(
             state.db.clone(),
@@ -392,8 +421,9 @@ impl Application {
             workers.extend(m.workers().into_iter().map(tokio::spawn));
             tracing::debug!(module = m.name(), "module started");
         }
-        if !outbox.is_empty() {
-            workers.push(tokio::spawn(Arc::new(outbox).run()));
+        let outbox = (!outbox.is_empty()).then(|| Arc::new(outbox));
+        if let Some(outbox) = &outbox {
+            workers.push(tokio::spawn(outbox.clone().run()));
         }
         workers.push(tokio::spawn(state.api_keys.clone().run_usage_flush()));
         if let Some(relay) = self.relay.take() {
@@ -407,7 +437,11 @@ impl Application {
                 }
             }));
         }
-        workers
+        let work = Work {
+            modules: self.modules.clone(),
+            outbox,
+        };
+        (workers, work)
     }
 }
 

@@ -6,6 +6,7 @@
 //! about any one domain.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::post;
@@ -35,9 +36,36 @@ pub trait Module: Send + Sync {
         Vec::new()
     }
 
+    /// At shutdown: asks the workers to leave their work in a state another
+    /// replica can take up, within `within`; completes when they have.
+    fn stop(&self, _within: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+
     /// REST routes, merged into the router.
     fn routes(&self) -> Router<HttpState> {
         Router::new()
+    }
+}
+
+/// The background work that must stop cleanly at shutdown.
+pub(super) struct Work {
+    pub(super) modules: Vec<Arc<dyn Module>>,
+    pub(super) outbox: Option<Arc<outbox::Worker>>,
+}
+
+impl Work {
+    /// Asks every part at once (each bounds itself by `within`); completes
+    /// when all have stopped.
+    pub(super) fn stop(self, within: Duration) -> impl Future<Output = ()> + Send + 'static {
+        let mut stops: Vec<BoxFuture<'static, ()>> =
+            self.modules.iter().map(|m| m.stop(within)).collect();
+        if let Some(outbox) = &self.outbox {
+            stops.push(Box::pin(outbox.stop(within)));
+        }
+        async move {
+            futures_util::future::join_all(stops).await;
+        }
     }
 }
 
@@ -144,6 +172,10 @@ impl Module for Pipeline {
             }));
         }
         workers
+    }
+
+    fn stop(&self, within: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(self.service.hand_off(within))
     }
 
     fn routes(&self) -> Router<HttpState> {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::board::{Change, ItemFields};
@@ -628,10 +629,11 @@ impl TicketService {
         let mut wait = STARTUP_RETRY_FIRST;
         loop {
             let attempt = self.sync_attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            match self.full_sync().await {
+            let pass = tracing::info_span!("board_sync", pass = attempt);
+            match self.full_sync().instrument(pass).await {
                 Ok(_) => break,
                 Err(e) => {
-                    tracing::warn!(error = %e, attempt, wait_ms = wait.as_millis() as u64, "startup board sync failed; retrying");
+                    tracing::warn!(error = %e, pass = attempt, wait_ms = wait.as_millis() as u64, "startup board sync failed; retrying");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(STARTUP_RETRY_MAX);
                 }
@@ -640,9 +642,10 @@ impl TicketService {
         self.synced.store(true, Ordering::Release);
         loop {
             tokio::time::sleep(self.cfg.reconcile_interval).await;
-            self.sync_attempts.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = self.full_sync().await {
-                tracing::warn!(error = %e, "ticket board sync failed; will retry");
+            let attempt = self.sync_attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            let pass = tracing::info_span!("board_sync", pass = attempt);
+            if let Err(e) = self.full_sync().instrument(pass).await {
+                tracing::warn!(error = %e, pass = attempt, "ticket board sync failed; will retry");
             }
         }
     }

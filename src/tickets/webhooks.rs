@@ -120,8 +120,9 @@ impl TicketService {
             }
         }
         let this = self.clone();
-        let applying = tokio::spawn(async move {
+        let applying = tokio::spawn(tracing::Instrument::in_current_span(async move {
             let applied = this.apply_webhook(&event).await?;
+            tracing::debug!(?applied, "monday webhook event handled");
             if let (Applied::Applied, Some(t)) = (&applied, &trigger) {
                 let kind = event
                     .get("type")
@@ -130,7 +131,7 @@ impl TicketService {
                 webhook_receipts::record(&this.db, SOURCE, t, kind).await?;
             }
             Ok(applied)
-        });
+        }));
         applying
             .await
             .map_err(|e| TicketError::Malformed(format!("webhook task: {e}")))?

@@ -198,6 +198,15 @@ impl TestApp {
         }
     }
 
+    /// Waits until a `shut_down` app has finished stopping (its background
+    /// work handed over), as the process would exit.
+    pub async fn stopped(&self) {
+        eventually("the app to stop", || async {
+            self.server.is_finished().then_some(())
+        })
+        .await;
+    }
+
     /// Stops the app abruptly, as a killed process would: in-flight requests
     /// and background work are dropped wherever they are.
     pub fn kill(&self) {

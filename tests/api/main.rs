@@ -19,6 +19,7 @@ mod dashboard;
 mod exports;
 mod foundation;
 mod graphql_http;
+mod log_context;
 mod metrics;
 mod migrations;
 mod monday_client;

@@ -26,6 +26,9 @@ pub struct Model {
     /// JSON: `[{stream, done, total}]`.
     pub progress: String,
     pub cancel_requested: bool,
+    /// JSON, while a run stopped at shutdown waits for another replica to
+    /// resume it: what it had finished (`run::Resume`).
+    pub handoff: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -124,6 +124,26 @@ pub async fn finish(
     Ok(res.rows_affected == 1)
 }
 
+/// Fails a RUNNING run whose process is gone, unless it was handed over
+/// meanwhile (its server stopped cleanly); false when it was not failed.
+pub async fn fail_abandoned(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    error: String,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = pipeline_run::Entity::update_many()
+        .col_expr(pipeline_run::Column::Status, Expr::value("FAILED"))
+        .col_expr(pipeline_run::Column::Error, Expr::value(Some(error)))
+        .col_expr(pipeline_run::Column::FinishedAt, Expr::value(Some(at)))
+        .filter(pipeline_run::Column::Id.eq(id))
+        .filter(pipeline_run::Column::Status.eq(RUNNING))
+        .filter(pipeline_run::Column::Handoff.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 pub async fn save_progress(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -239,4 +259,38 @@ pub async fn fence(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
 /// Whether the run is still RUNNING.
 pub async fn is_running(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
     Ok(find(db, id).await?.is_some_and(|r| r.status == RUNNING))
+}
+
+/// Records that a RUNNING run stopped at shutdown, with what it finished
+/// (and its numbers so far), for another replica to resume; false when the
+/// run had ended meanwhile.
+pub async fn hand_off(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    handoff: String,
+    progress: String,
+    stats: String,
+) -> Result<bool, DbErr> {
+    let res = pipeline_run::Entity::update_many()
+        .col_expr(pipeline_run::Column::Handoff, Expr::value(Some(handoff)))
+        .col_expr(pipeline_run::Column::Progress, Expr::value(progress))
+        .col_expr(pipeline_run::Column::Stats, Expr::value(stats))
+        .filter(pipeline_run::Column::Id.eq(id))
+        .filter(pipeline_run::Column::Status.eq(RUNNING))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Takes over a handed-off run: clears the hand-off it was read with.
+/// Only one taker gets `true`.
+pub async fn take_handoff(db: &impl ConnectionTrait, id: Uuid, seen: &str) -> Result<bool, DbErr> {
+    let res = pipeline_run::Entity::update_many()
+        .col_expr(pipeline_run::Column::Handoff, Expr::value(None::<String>))
+        .filter(pipeline_run::Column::Id.eq(id))
+        .filter(pipeline_run::Column::Status.eq(RUNNING))
+        .filter(pipeline_run::Column::Handoff.eq(seen))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }

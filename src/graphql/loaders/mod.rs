@@ -69,10 +69,19 @@ impl Loader<Uuid> for AttachmentLoader {
 /// not cache, so nothing read for one caller is served to another later.
 pub fn attach(data: &mut async_graphql::Data, app: &AppState) {
     let db: &DatabaseConnection = &app.db;
-    data.insert(DataLoader::new(ClientLoader(db.clone()), tokio::spawn));
-    data.insert(DataLoader::new(CommentLoader(db.clone()), tokio::spawn));
-    data.insert(DataLoader::new(AttachmentLoader(db.clone()), tokio::spawn));
+    data.insert(DataLoader::new(ClientLoader(db.clone()), spawn));
+    data.insert(DataLoader::new(CommentLoader(db.clone()), spawn));
+    data.insert(DataLoader::new(AttachmentLoader(db.clone()), spawn));
     if let Some(p) = &app.pipeline {
-        data.insert(DataLoader::new(data::DataLoaders(p.data()), tokio::spawn));
+        data.insert(DataLoader::new(data::DataLoaders(p.data()), spawn));
     }
+}
+
+/// Batches run in tasks of their own, under the request's span (its id).
+fn spawn<F>(batch: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(tracing::Instrument::in_current_span(batch))
 }

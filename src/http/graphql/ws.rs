@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{BoxStream, SplitSink};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
 use crate::auth::{Identity, SessionToken};
 use crate::changes::Change;
@@ -39,6 +40,9 @@ pub async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The socket lives in a task of its own: it logs under the request id
+    // of its upgrade.
+    let span = tracing::Span::current();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -102,8 +106,10 @@ pub async fn graphql_ws(
                     live,
                 };
                 forward(sink, rx, serve, ends).await;
+                tracing::debug!("websocket closed");
                 drop(open);
             }
+            .instrument(span)
         })
         .into_response()
 }
@@ -285,20 +291,30 @@ async fn revoked(
     }
 }
 
+/// How many sockets of this process recheck their credentials at a time.
+/// An account change (or a relay that reconnects) makes every open socket
+/// recheck together; a few at a time, the first of each session or key
+/// fills the identity cache and the others with the same credentials find
+/// it there, and requests keep their database connections meanwhile.
+static RECHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Whether `change` ends the credentials `c`.
 async fn ended(app: &AppState, c: &Credentials, change: &Change) -> bool {
     match (change, &c.identity) {
         (Change::SessionEnded { jti }, who) => who.jti() == Some(jti.as_str()),
         (Change::ApiKeyRevoked { key_id }, Identity::ApiKey { key_id: ours, .. }) => key_id == ours,
         (Change::AccountsChanged, Identity::ApiKey { key_id, .. }) => {
+            let _turn = RECHECKS.acquire().await;
             !app.api_keys.still_active(*key_id).await
         }
         (Change::AccountsChanged, _) => match &c.token {
-            Some(t) => app
-                .sessions
-                .from_token(&t.0)
-                .await
-                .is_err_and(|e| matches!(e, AppError::Unauthenticated(_))),
+            Some(t) => {
+                let _turn = RECHECKS.acquire().await;
+                app.sessions
+                    .from_token(&t.0)
+                    .await
+                    .is_err_and(|e| matches!(e, AppError::Unauthenticated(_)))
+            }
             None => false,
         },
         _ => false,

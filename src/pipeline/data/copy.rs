@@ -11,6 +11,7 @@ use sea_orm::sea_query::{Order, PostgresQueryBuilder, Query};
 use sea_orm::sqlx::postgres::PgConnection;
 use sea_orm::{DbBackend, DbErr};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::{Datasets, LeadFilter, LeadPage, Snapshot};
 use crate::db::entities::lead;
@@ -63,30 +64,33 @@ impl Datasets {
         let snapshot = s.clone();
         let start = async move {
             let (tx, rx) = mpsc::channel(1);
-            tokio::spawn(async move {
-                let _hold = hold;
-                let outcome = async {
-                    let pool = data.db.get_postgres_connection_pool();
-                    let mut conn = pool.acquire().await.map_err(sqlx_err)?;
-                    let done = copy(&mut conn, &sql, rows, &data, &snapshot, &tx).await;
-                    if done.is_err() {
-                        // A COPY left unread would make the connection's
-                        // next user wait for the rest of it; closing it
-                        // ends the statement.
-                        conn.close_on_drop();
+            tokio::spawn(
+                async move {
+                    let _hold = hold;
+                    let outcome = async {
+                        let pool = data.db.get_postgres_connection_pool();
+                        let mut conn = pool.acquire().await.map_err(sqlx_err)?;
+                        let done = copy(&mut conn, &sql, rows, &data, &snapshot, &tx).await;
+                        if done.is_err() {
+                            // A COPY left unread would make the connection's
+                            // next user wait for the rest of it; closing it
+                            // ends the statement.
+                            conn.close_on_drop();
+                        }
+                        done
                     }
-                    done
+                    .await;
+                    // The connection is back (or closed) before the last send,
+                    // which may wait on a slow reader.
+                    let last = match outcome {
+                        Ok(Some(page)) => Ok(page),
+                        Ok(None) => return,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(last).await;
                 }
-                .await;
-                // The connection is back (or closed) before the last send,
-                // which may wait on a slow reader.
-                let last = match outcome {
-                    Ok(Some(page)) => Ok(page),
-                    Ok(None) => return,
-                    Err(e) => Err(e),
-                };
-                let _ = tx.send(last).await;
-            });
+                .in_current_span(),
+            );
             tokio_stream::wrappers::ReceiverStream::new(rx)
         };
         Some(Box::pin(futures_util::stream::once(start).flatten()))
@@ -243,19 +247,19 @@ impl Tuples {
             let Some(head) = data.get(i..i + fixed) else {
                 return Ok(None);
             };
-            if &head[..SIGNATURE.len()] != SIGNATURE {
+            let (signature, rest) = head.split_at(SIGNATURE.len());
+            let &[f0, f1, f2, f3, e0, e1, e2, e3] = rest else {
+                return Ok(None);
+            };
+            if signature != SIGNATURE {
                 return Err("not a binary COPY".into());
             }
             // Bits 16-31 flag what changes the layout (16: rows carry OIDs).
-            let flags = u32::from_be_bytes(
-                head[SIGNATURE.len()..fixed - 4]
-                    .try_into()
-                    .expect("4 bytes"),
-            );
+            let flags = u32::from_be_bytes([f0, f1, f2, f3]);
             if flags >> 16 != 0 {
                 return Err(format!("a binary COPY with flags {flags:#x}"));
             }
-            let ext = u32::from_be_bytes(head[fixed - 4..].try_into().expect("4 bytes")) as usize;
+            let ext = u32::from_be_bytes([e0, e1, e2, e3]) as usize;
             if data.len() < i + fixed + ext {
                 return Ok(None);
             }
@@ -294,10 +298,10 @@ impl Tuples {
 /// until it has all arrived.
 #[allow(clippy::type_complexity)]
 fn field<'d>(data: &'d [u8], at: &mut usize) -> Result<Option<Option<&'d [u8]>>, String> {
-    let Some(b) = data.get(*at..*at + 4) else {
+    let Some(&[b0, b1, b2, b3]) = data.get(*at..*at + 4) else {
         return Ok(None);
     };
-    let len = i32::from_be_bytes(b.try_into().expect("4 bytes"));
+    let len = i32::from_be_bytes([b0, b1, b2, b3]);
     if len == -1 {
         *at += 4;
         return Ok(Some(None));

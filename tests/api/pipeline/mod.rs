@@ -5,6 +5,7 @@
 mod concurrency;
 mod extraction;
 mod faults;
+mod handoff;
 mod incremental;
 mod join;
 mod live;

@@ -162,6 +162,10 @@ async fn a_key_revoked_through_one_replica_closes_its_socket_on_the_other() {
     let mut socket = b
         .subscribe_tickets_with(json!({ "X-API-Key": key }), None)
         .await;
+    // B has verified the key (and remembers it).
+    for _ in 0..2 {
+        assert_eq!(b.get_key(&key, "/api/auth/verify").await.status(), 200);
+    }
     // Another key's socket stays open.
     let other = a
         .graphql_as(
@@ -189,6 +193,8 @@ async fn a_key_revoked_through_one_replica_closes_its_socket_on_the_other() {
         "{:?}",
         started.elapsed()
     );
+    // And B no longer takes it over HTTP.
+    assert_eq!(b.get_key(&key, "/api/auth/verify").await.status(), 401);
     // The other key's socket is still open and serving.
     bystander
         .send(json!({
@@ -216,8 +222,12 @@ async fn a_replica_that_loses_its_listener_serves_nothing_stale_and_says_so_unti
     let id = ticket["id"].as_str().expect("ticket id").to_owned();
     a.wait_synced(&alice, &id).await;
     assert!(titles(&b, &alice).await.contains(&"Steady".to_owned()));
-    let (status, body) = ready(&b).await;
-    assert_eq!(status, 200, "{body}");
+    // Ready once its startup sync of the board is done.
+    let body = eventually("B to be ready", || async {
+        let (status, body) = ready(&b).await;
+        (status == 200).then_some(body)
+    })
+    .await;
     assert_eq!(body["events"]["stream"], "listening");
     assert_eq!(body["events"]["gaps"], 0);
 

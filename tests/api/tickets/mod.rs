@@ -8,6 +8,7 @@ mod isolation;
 mod notifications;
 mod portal;
 mod reliability;
+mod shutdown;
 mod sigkill;
 mod staff_view;
 mod visibility;

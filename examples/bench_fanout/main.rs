@@ -2,10 +2,10 @@
 //! graphql-transport-ws socket each with 10 `ticketUpdates` subscriptions
 //! (10,000 in all) while Monday webhooks arrive at 100 a second, each a
 //! staff rename of a random ticket. For every webhook it measures the time
-//! from the staff edit (Monday sending its webhook) to the last of the
-//! owner's 10 frames, checks that every frame reached its own client's
-//! subscriptions and nobody else's, and reads the server's RSS per open
-//! subscription.
+//! to the last of the owner's 10 frames, from the webhook's receipt (a tap
+//! notes it on its way to the server) and from the staff edit; checks that
+//! every frame reached its own client's subscriptions and nobody else's;
+//! and reads the server's RSS per open subscription.
 //!
 //! ```sh
 //! cargo build --release --bin bridgeboard --example bench_fanout
@@ -20,7 +20,7 @@
 //! sits on it, so each frame crosses replicas through PostgreSQL.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,12 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+#[path = "../support/server.rs"]
+mod server;
+mod tap;
+
+use server::{Server, free_port};
 
 #[derive(Parser)]
 struct Args {
@@ -56,73 +62,22 @@ const SECRET: &str = "bench-fanout-jwt-secret-0123456789abcdef";
 const PASSWORD: &str = "bench-fanout-admin-password";
 const SUBSCRIBE: &str = "subscription { ticketUpdates { kind ticket { id title } } }";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn rss_kib(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .context("VmRSS")
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+/// The server's resident set now, in KiB.
+fn rss_kib(server: &Server) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("VmRSS")
 }
 
 async fn start(envs: Vec<(&str, String)>, dir: &std::path::Path) -> anyhow::Result<Server> {
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("bridgeboard"))
-        .context("target dir")?;
-    if !bin.exists() {
-        bail!("build the server first: cargo build --release --bin bridgeboard");
-    }
-    let port = free_port()?;
-    let child = Command::new(bin)
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PORT", port.to_string())
-        .env("DATA_DIR", dir.display().to_string())
-        .env("JWT_SECRET_KEY", SECRET)
-        .env("RUST_LOG", "warn")
-        .envs(envs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    for _ in 0..1200 {
-        if let Ok(r) = http.get(format!("{}/ready", server.base)).send().await
-            && r.status().is_success()
-        {
-            return Ok(server);
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    bail!("the server at {} never became ready", server.base)
+    let mut envs = envs;
+    envs.push(("JWT_SECRET_KEY", SECRET.to_owned()));
+    envs.push(("RUST_LOG", "warn".to_owned()));
+    server::start(envs, dir, Stdio::inherit(), Duration::from_secs(300)).await
 }
 
 /// The database URL for the run: a fresh PostgreSQL database, or SQLite.
@@ -215,12 +170,22 @@ async fn main() -> anyhow::Result<()> {
         }
         o
     };
+    // Monday's rename webhooks now pass the tap on their way to the server.
+    let (tap_url, received) = tap::start(&a.base).await?;
+    tap::divert(
+        &http,
+        &str_of(&info, "monday_url")?,
+        &str_of(&info, "monday_token")?,
+        &info["tickets_board_id"].to_string(),
+        &tap_url,
+    )
+    .await?;
     let keys = JwtKeys::from_secret(SECRET.as_bytes());
     if client_ids.len() < args.clients {
         bail!("only {} clients were imported", client_ids.len());
     }
 
-    let rss_before = sockets_on.rss_kib()?;
+    let rss_before = rss_kib(sockets_on)?;
     eprintln!(
         "opening {} sockets × {} subscriptions on {}…",
         args.clients, args.subscriptions, sockets_on.base
@@ -256,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
     }
     // Subscriptions start as their `subscribe` is read; let them settle.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = sockets_on.rss_kib()?;
+    let rss_after = rss_kib(sockets_on)?;
     let subs = (args.clients * args.subscriptions) as f64;
     let per_sub_kib = (rss_after.saturating_sub(rss_before)) as f64 / subs;
 
@@ -287,36 +252,32 @@ async fn main() -> anyhow::Result<()> {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let arrivals = arrivals.lock().map_err(|_| anyhow!("poisoned"))?;
-    let mut latencies = Vec::new();
+    let arrivals = arrivals.lock().map_err(|_| anyhow!("poisoned"))?.clone();
+    let received = received.lock().map_err(|_| anyhow!("poisoned"))?.clone();
+    let (mut from_edit, mut from_receipt) = (Vec::new(), Vec::new());
     let (mut missing, mut extra) = (0u64, 0u64);
     for (seq, (at, _)) in &sent {
         match arrivals.get(seq) {
             Some(frames) if frames.len() == args.subscriptions => {
                 let last = frames.iter().max().copied().unwrap_or(*at);
-                latencies.push(last.saturating_duration_since(*at));
+                from_edit.push(last.saturating_duration_since(*at));
+                if let Some(got) = received.get(seq) {
+                    from_receipt.push(last.saturating_duration_since(*got));
+                }
             }
             Some(frames) if frames.len() > args.subscriptions => extra += 1,
             _ => missing += 1,
         }
     }
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
-    };
+    let (receipt, edit) = (percentiles(&mut from_receipt), percentiles(&mut from_edit));
     println!(
-        "{} replica(s), {} subscriptions on {} sockets, {}/s webhooks for {} s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} of {} webhooks reached all their owner's subscriptions ({} short, {} over), {} frames to a client that did not own the ticket; RSS {} -> {} KiB = {:.1} KiB per subscription",
+        "{} replica(s), {} subscriptions on {} sockets, {}/s webhooks for {} s: from webhook receipt to the last frame {receipt}; from the staff edit {edit}; {} of {} webhooks reached all their owner's subscriptions ({} short, {} over), {} frames to a client that did not own the ticket; RSS {} -> {} KiB = {:.1} KiB per subscription",
         args.replicas,
         args.clients * args.subscriptions,
         args.clients,
         args.rate,
         args.seconds,
-        pct(0.50),
-        pct(0.99),
-        pct(1.0),
-        latencies.len(),
+        from_edit.len(),
         sent.len(),
         missing,
         extra,
@@ -325,10 +286,46 @@ async fn main() -> anyhow::Result<()> {
         rss_after,
         per_sub_kib,
     );
+    // Where the time goes: the server's own count of webhook handling times
+    // (the Monday re-read and the write, before the frames go out).
+    let metrics = http
+        .get(format!("{}/metrics", a.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let handled: Vec<String> = metrics
+        .lines()
+        .filter(|l| l.contains("route=\"/webhooks/monday\"") && l.contains("_bucket"))
+        .filter_map(|l| {
+            let le = l.split("le=\"").nth(1)?.split('"').next()?;
+            let n = l.rsplit(' ').next()?;
+            Some(format!("≤{le}s: {n}"))
+        })
+        .collect();
+    println!(
+        "webhook requests handled, cumulative: {}",
+        handled.join(", ")
+    );
     for r in readers {
         r.abort();
     }
     Ok(())
+}
+
+/// `p50 … ms, p99 … ms, max … ms` of `d`.
+fn percentiles(d: &mut [Duration]) -> String {
+    d.sort_unstable();
+    let pct = |p: f64| {
+        d.get(((d.len() as f64 * p) as usize).min(d.len().saturating_sub(1)))
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    };
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    )
 }
 
 fn str_of(v: &Value, key: &str) -> anyhow::Result<String> {

@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -69,7 +70,11 @@ pub fn router(app: AppState, schema: AppSchema, modules: Vec<Router<HttpState>>)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(make_span))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(make_span)
+                        .on_failure(on_failure),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(on_panic))
                 .layer(cors),
@@ -88,6 +93,19 @@ fn make_span<B>(req: &Request<B>) -> tracing::Span {
         path = %req.uri().path(),
         request_id = %request_id,
     )
+}
+
+/// A 503 is the server saying "not now" (not ready while it starts or
+/// drains, an upstream away) rather than failing: a warning, so probes
+/// polling `/ready` during a deploy do not fill the error log.
+fn on_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
+    let latency_ms = latency.as_millis() as u64;
+    match class {
+        ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::warn!(latency_ms, "service unavailable (503)");
+        }
+        other => tracing::error!(classification = %other, latency_ms, "response failed"),
+    }
 }
 
 fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::error::PipelineError;
 use super::liveness;
-use super::run::Resume;
+use super::run::{Resume, RunCtx};
 use super::{Job, PipelineService};
 use crate::changes::Change;
 use crate::db::entities::pipeline_run;
@@ -80,6 +80,28 @@ impl PipelineService {
                 None => std::future::pending().await,
             }
         }
+    }
+
+    /// The run stopped (or was cut) because this server is stopping: says
+    /// so in its log, then hands it over.
+    pub(super) async fn stopped_at_shutdown(
+        &self,
+        run: &pipeline_run::Model,
+        ctx: &RunCtx,
+    ) -> Result<(), PipelineError> {
+        let line = format!(
+            "run {} stopped at shutdown (finished: {}); another server resumes it",
+            run.number,
+            ctx.resume().finished()
+        );
+        ctx.log("INFO", None, line).await;
+        self.hand_over(
+            run,
+            ctx.resume(),
+            &ctx.progress_json(),
+            &ctx.handover_stats_json(),
+        )
+        .await
     }
 
     /// Leaves a run RUNNING for another replica to resume: what it finished

@@ -314,15 +314,10 @@ impl PipelineService {
                 .map(|r| r.started_at - INCREMENTAL_OVERLAP),
         };
         let line = if resumed {
-            let done: Vec<String> = ctx.resume().done.into_iter().collect();
             format!(
                 "run {} resumed on this server after a hand-over; finished before: {}",
                 run.number,
-                if done.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    done.join(", ")
-                }
+                ctx.resume().finished()
             )
         } else {
             format!(
@@ -383,20 +378,7 @@ impl PipelineService {
             other => other,
         };
         if let (Err(PipelineError::Interrupted), Some(ctx)) = (&outcome, ctx) {
-            let done: Vec<String> = ctx.resume().done.into_iter().collect();
-            let line = format!(
-                "run {} stopped at shutdown (finished: {}); another server resumes it",
-                run.number,
-                if done.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    done.join(", ")
-                }
-            );
-            ctx.log("INFO", None, line).await;
-            return self
-                .hand_over(run, ctx.resume(), &ctx.progress_json(), &stats)
-                .await;
+            return self.stopped_at_shutdown(run, ctx).await;
         }
         let now = Utc::now();
         let (status, error) = match &outcome {

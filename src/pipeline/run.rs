@@ -28,10 +28,30 @@ const SAVE_EVERY: Duration = Duration::from_millis(250);
 /// from its start (pages already written compare equal and are not
 /// written twice).
 pub mod stages {
+    use crate::pipeline::model::streams;
+
     pub const LEADS: &str = "leads";
     pub const CALENDLY_ACCOUNTS: &str = "calendly.accounts";
     pub const CALENDLY_EVENTS: &str = "calendly.events";
     pub const CALENDLY_INVITEES: &str = "calendly.invitees";
+
+    /// The streams each stage reads.
+    pub const STREAMS: &[(&str, &[&str])] = &[
+        (
+            LEADS,
+            &[streams::LEADS, streams::LEAD_COLUMNS, streams::LEAD_GROUPS],
+        ),
+        (
+            CALENDLY_ACCOUNTS,
+            &[
+                streams::CALENDLY_USERS,
+                streams::CALENDLY_MEMBERSHIPS,
+                streams::CALENDLY_EVENT_TYPES,
+            ],
+        ),
+        (CALENDLY_EVENTS, &[streams::CALENDLY_EVENTS]),
+        (CALENDLY_INVITEES, &[streams::CALENDLY_INVITEES]),
+    ];
 }
 
 /// What a run stopped at shutdown had finished, as stored on its row for
@@ -51,6 +71,17 @@ pub struct Resume {
     pub prepared: bool,
 }
 
+impl Resume {
+    /// The finished stages, for the run's log.
+    pub fn finished(&self) -> String {
+        if self.done.is_empty() {
+            "nothing".to_owned()
+        } else {
+            self.done.iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    }
+}
+
 pub struct RunCtx {
     pub(super) db: DatabaseConnection,
     pub id: Uuid,
@@ -65,6 +96,9 @@ pub struct RunCtx {
     /// Set when this process shuts down: the run stops at its next page
     /// boundary and is handed over.
     stopping: watch::Receiver<Option<tokio::time::Instant>>,
+    /// Records fetched per stream when this attempt began (a resumed run
+    /// goes on from its predecessor's numbers).
+    fetched_before: BTreeMap<String, u64>,
     state: Mutex<State>,
 }
 
@@ -98,6 +132,11 @@ impl RunCtx {
                 .collect();
             state.resume = resume;
         }
+        let fetched_before = state
+            .stats
+            .iter()
+            .map(|(stream, s)| (stream.clone(), s.fetched))
+            .collect();
         Self {
             db,
             id: run.id,
@@ -106,6 +145,7 @@ impl RunCtx {
             changes,
             cancel,
             stopping,
+            fetched_before,
             state: Mutex::new(state),
         }
     }
@@ -242,6 +282,25 @@ impl RunCtx {
     pub fn stats_json(&self) -> String {
         let s = self.lock();
         serde_json::to_string(&s.stats.values().collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Stats as stored at a hand-over. The stage it stopped in is read
+    /// again from its start, so what this attempt fetched of it is not
+    /// counted yet; what it wrote stays (read again, it compares equal).
+    pub fn handover_stats_json(&self) -> String {
+        let s = self.lock();
+        let mut stats = s.stats.clone();
+        for (stage, streams) in stages::STREAMS {
+            if s.resume.done.contains(*stage) {
+                continue;
+            }
+            for stream in *streams {
+                if let Some(st) = stats.get_mut(*stream) {
+                    st.fetched = self.fetched_before.get(*stream).copied().unwrap_or(0);
+                }
+            }
+        }
+        serde_json::to_string(&stats.values().collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
     }
 
     pub fn stats(&self) -> Vec<StreamStats> {

@@ -95,6 +95,8 @@ async fn a_run_cut_by_a_shutdown_is_resumed_by_the_next_server_and_publishes_who
     );
     // Every lead once; Calendly, finished before, was not read again.
     assert_eq!(stats(&ended, "leads")["inserted"], 10_000, "{ended}");
+    // The board was read again from its start, and counted once.
+    assert_eq!(stats(&ended, "leads")["fetched"], 10_000, "{ended}");
     assert_eq!(calendly_stats(&ended), calendly_stats(&before), "{ended}");
     let status = second.pipeline_status(&token).await;
     assert_eq!(status["lastSuccess"]["id"], id.as_str());
@@ -180,6 +182,12 @@ async fn an_incremental_run_resumed_mid_events_still_reads_the_new_bookings() {
     assert_eq!(
         after["calendlyInvitees"].as_i64().unwrap(),
         before["calendlyInvitees"].as_i64().unwrap() + 3,
+        "{ended}"
+    );
+    // The events were listed again from the first page, and counted once.
+    assert_eq!(
+        stats(&ended, "calendly_events")["fetched"],
+        after["calendlyEvents"],
         "{ended}"
     );
 }
